@@ -1,0 +1,71 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Redis } from 'ioredis';
+import type { Migration } from 'kysely';
+import type { PlatformConfig, SettingsSpec, Settings } from './config.ts';
+import type { AppDatabase } from './db/index.ts';
+import type { EventBus } from './events/types.ts';
+import type { ErrorEnvelope } from './http/problem.ts';
+import type { JobEngine } from './jobs/index.ts';
+import type { LeaderElection } from './leader/types.ts';
+import type { Outbound } from './outbound/index.ts';
+import type { RateLimitStore } from './ratelimit/index.ts';
+import type { CliRegistry } from '../cli/registry.ts';
+
+/**
+ * Everything the platform gives one app: its own database, job engine, bus view, logger and settings.
+ * Created by the server per enabled app; an app never sees another app's context.
+ */
+export interface AppContext<S extends SettingsSpec = SettingsSpec> {
+  readonly appId: string;
+  readonly settings: Settings<S>;
+  readonly platform: PlatformConfig;
+  /** true when started with --demo: the app should start its demo data sources */
+  readonly demo: boolean;
+  readonly logger: Logger;
+  readonly database: AppDatabase;
+  readonly jobs: JobEngine;
+  readonly bus: EventBus;
+  readonly outbound: Outbound;
+  readonly rateLimitStore: RateLimitStore;
+  /** a shared ioredis connection when REDIS_URL is set */
+  readonly redis?: Redis;
+  /** directory for the app's files (uploads, packages), inside BURROW_DATA_DIR */
+  readonly filesDir: string;
+  leader(key: string): LeaderElection;
+  /** prints a line for the operator on first start (credentials); never goes to the log file */
+  announce(message: string): void;
+  /** registers work to run when the server stops, in reverse order of registration */
+  onClose(fn: () => Promise<void> | void): void;
+}
+
+export interface BurrowApp<S extends SettingsSpec = SettingsSpec> {
+  /** app id: `squirrel`, `webmacs`…; names its database, schema, env prefix and OpenAPI document */
+  readonly id: string;
+  readonly title: string;
+  readonly version: string;
+  readonly description?: string;
+  /**
+   * URL prefixes this app owns. An unknown path or wrong method under one of them gets this app's
+   * envelope. The longest matching prefix wins, so `/v1/pvs` (squirrel) beats `/v1` (squirrelscan).
+   */
+  readonly prefixes: readonly string[];
+  readonly envelope: ErrorEnvelope;
+  /** the app's environment variables (`<APP>_*`) */
+  readonly settings: S;
+  /** defaults that `--demo` substitutes for unset variables */
+  readonly demoDefaults?: Partial<Settings<S>>;
+  readonly migrations: Record<string, Migration>;
+  /** largest accepted body for this app's routes, in bytes (platform default otherwise) */
+  bodyLimit?(settings: Settings<S>): number;
+  /** mounts routes on the app's encapsulated Fastify scope and defines its job handlers */
+  register(scope: FastifyInstance, ctx: AppContext<S>): Promise<void>;
+  /** starts background work after the server listens (monitors, pollers, demo sources) */
+  start?(ctx: AppContext<S>): Promise<void>;
+  /** adds `burrow <app> …` sub-commands */
+  cli?(registry: CliRegistry): void;
+}
+
+export function defineApp<S extends SettingsSpec>(app: BurrowApp<S>): BurrowApp<S> {
+  return app;
+}

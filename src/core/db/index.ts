@@ -1,0 +1,20 @@
+import { openPostgres } from './postgres.ts';
+import { openSqlite } from './sqlite.ts';
+import type { AppDatabase } from './types.ts';
+
+export type { AppDatabase, DialectHelpers, DialectName } from './types.ts';
+export { migrateToLatest, type MigrationSet } from './migrate.ts';
+
+export interface OpenDatabaseOptions {
+  appId: string;
+  /** SQLite directory; ':memory:' for an in-memory database (tests) */
+  dataDir: string;
+  databaseUrl?: string;
+  /** Postgres schema override (tests use a unique one per run) */
+  schema?: string;
+}
+
+export async function openAppDatabase(options: OpenDatabaseOptions): Promise<AppDatabase> {
+  if (options.databaseUrl) return openPostgres(options.appId, options.databaseUrl, { schema: options.schema });
+  return openSqlite(options.appId, options.dataDir);
+}

@@ -1,0 +1,68 @@
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { AppDatabase, DialectHelpers } from './types.ts';
+
+// Counts and ids come back as numbers on SQLite; make Postgres agree (int8 and numeric are otherwise strings).
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v));
+
+const TRANSIENT_PG_CODES = new Set(['40001', '40P01', '55P03', '57P01', '08000', '08003', '08006', '53300']);
+
+const postgresHelpers: DialectHelpers = {
+  name: 'postgres',
+  isTransientError(err) {
+    const e = err as { code?: string } | null;
+    return TRANSIENT_PG_CODES.has(e?.code ?? '') || e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET';
+  },
+  isUniqueViolation(err) {
+    return (err as { code?: string } | null)?.code === '23505';
+  },
+  supportsSkipLocked: true,
+  jsonType: 'jsonb',
+  maxParameters: 65_535,
+};
+
+export function schemaNameFor(appId: string): string {
+  if (!/^[a-z][a-z0-9_]*$/.test(appId)) throw new Error(`invalid app id for a schema name: ${appId}`);
+  return appId;
+}
+
+export async function openPostgres(
+  appId: string,
+  databaseUrl: string,
+  options: { schema?: string; poolSize?: number } = {},
+): Promise<AppDatabase> {
+  const schema = options.schema ?? schemaNameFor(appId);
+  const bootstrap = new pg.Client({ connectionString: databaseUrl });
+  await bootstrap.connect();
+  try {
+    await bootstrap.query(`create schema if not exists "${schema}"`);
+  } catch (err) {
+    // Two processes starting at once race on create schema; the loser sees a unique violation.
+    if ((err as { code?: string }).code !== '23505') throw err;
+  } finally {
+    await bootstrap.end();
+  }
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 10,
+    // Every connection resolves unqualified table names in the app's own schema.
+    options: `-c search_path="${schema}"`,
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  return {
+    appId,
+    db,
+    dialect: postgresHelpers,
+    schema,
+    transaction: (fn) => db.transaction().execute(fn),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
