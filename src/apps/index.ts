@@ -1,0 +1,5 @@
+import type { BurrowApp } from '../core/app.ts';
+
+/** Every app burrow can serve, in the order they mount. `BURROW_APPS` selects among them. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const availableApps: readonly BurrowApp<any>[] = [];

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { EnvelopeResult, ErrorEnvelope, Problem } from './problem.ts';
+import { MethodIndex, PrefixOwners } from './routing.ts';
+import { problemFromError } from './to-problem.ts';
+import { validatorCompiler } from './validation.ts';
+
+export { AppError, type ErrorEnvelope, type Problem, type ProblemKind, type ValidationIssue, type EnvelopeResult } from './problem.ts';
+export { problemFromError } from './to-problem.ts';
+
+export interface EnvelopeOwner {
+  id: string;
+  envelope: ErrorEnvelope;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const SECURITY_HEADERS: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/** A client's own request id is kept when it is sane, so logs on both sides line up. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && REQUEST_ID.test(value) ? value : randomUUID();
+}
+
+/** The envelope for paths no app owns (`/`, `/docs`, `/metrics`, unknown top-level paths). */
+export const platformEnvelope: ErrorEnvelope = (problem, requestId) => ({
+  status: problem.status,
+  body: {
+    statusCode: problem.status,
+    error: problem.code ?? problem.kind,
+    message: problem.kind === 'internal' ? `Internal server error (request ${requestId})` : problem.message,
+    ...(problem.validation ? { validation: problem.validation } : {}),
+  },
+});
+
+export function sendProblem(reply: FastifyReply, envelope: ErrorEnvelope, problem: Problem): FastifyReply {
+  const request = reply.request;
+  if (problem.status >= 500) {
+    request.log.error({ err: problem.cause ?? problem, kind: problem.kind }, 'request failed');
+  } else if (problem.cause) {
+    request.log.info({ kind: problem.kind, status: problem.status, reason: (problem.cause as Error).message }, 'request rejected');
+  }
+  let result: EnvelopeResult;
+  try {
+    result = envelope(problem, String(request.id));
+  } catch (err) {
+    request.log.error({ err }, 'error envelope threw');
+    result = platformEnvelope({ kind: 'internal', status: 500, message: 'Internal server error' }, String(request.id));
+  }
+  const headers: Record<string, string> = { ...problem.headers, ...result.headers };
+  if (problem.allow) headers.allow = problem.allow.join(', ');
+  if (problem.retryAfter !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(problem.retryAfter)));
+  return reply.code(result.status).headers(headers).send(result.body);
+}
+
+/** The error handler an app's scope installs: every error thrown under it becomes the app's envelope. */
+export function errorHandlerFor(envelope: ErrorEnvelope) {
+  return (error: unknown, _request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, envelope, problemFromError(error));
+}
+
+/**
+ * Installs what every request gets, whichever app serves it: request ids, security headers, body-vs-query
+ * validation, and error/404/405 handling that answers in the envelope of the app owning the URL.
+ * Call before registering any app so the route index sees every route.
+ */
+export function installHttpCore(fastify: FastifyInstance): { owners: PrefixOwners<EnvelopeOwner> } {
+  const owners = new PrefixOwners<EnvelopeOwner>();
+  const methods = new MethodIndex();
+  const envelopeFor = (url: string) => owners.ownerOf(url)?.envelope ?? platformEnvelope;
+
+  fastify.setValidatorCompiler(validatorCompiler);
+  fastify.addHook('onRoute', (route) => methods.add(route.method, route.url ?? route.path));
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    reply.headers(SECURITY_HEADERS);
+    done();
+  });
+  fastify.setErrorHandler((error, request, reply) => sendProblem(reply, envelopeFor(request.url), problemFromError(error)));
+  fastify.setNotFoundHandler((request, reply) => {
+    const allow = methods.allowedMethods(request.url);
+    const problem: Problem = allow.length
+      ? { kind: 'method_not_allowed', status: 405, message: `Method ${request.method} not allowed`, allow }
+      : { kind: 'not_found', status: 404, message: 'Not Found' };
+    return sendProblem(reply, envelopeFor(request.url), problem);
+  });
+  return { owners };
+}
+
+export function genRequestId(request: { headers: Record<string, string | string[] | undefined> }): string {
+  return requestIdFrom(request.headers['x-request-id']);
+}

@@ -1,0 +1,45 @@
+import FindMyWay, { type HTTPMethod } from 'find-my-way';
+
+/** Which app owns a URL: the longest registered prefix that matches at a path-segment boundary. */
+export class PrefixOwners<T> {
+  readonly #entries: { prefix: string; owner: T }[] = [];
+
+  add(prefix: string, owner: T): void {
+    const normalised = prefix === '/' ? '' : prefix.replace(/\/+$/, '');
+    this.#entries.push({ prefix: normalised, owner });
+    this.#entries.sort((a, b) => b.prefix.length - a.prefix.length);
+  }
+
+  ownerOf(url: string): T | undefined {
+    const path = url.split('?', 1)[0] ?? '';
+    for (const { prefix, owner } of this.#entries) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) return owner;
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Every registered route by method, so a 404 can tell whether the path exists under other methods
+ * (405 with `Allow`). Fastify answers 404 for a wrong method by default.
+ */
+export class MethodIndex {
+  readonly #router = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true });
+  readonly #methods = new Set<string>();
+
+  add(method: string | string[], url: string): void {
+    for (const m of Array.isArray(method) ? method : [method]) {
+      try {
+        this.#router.on(m as HTTPMethod, url, () => {});
+        this.#methods.add(m);
+      } catch {
+        // The same method and path registered twice (e.g. a HEAD route Fastify derived): already indexed.
+      }
+    }
+  }
+
+  allowedMethods(url: string): string[] {
+    const path = url.split('?', 1)[0] ?? '';
+    return [...this.#methods].filter((m) => this.#router.find(m as HTTPMethod, path) !== null).sort();
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, it, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Kysely } from 'kysely';
+import { migrateToLatest } from '../../../src/core/db/index.ts';
+import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../../helpers/db.ts';
+
+interface Schema {
+  items: { id: number; name: string; active: boolean | number; size: number };
+}
+
+const migrations = {
+  '0001_items': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('items')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('active', 'boolean', (c) => c.notNull())
+        .addColumn('size', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+describe(`db (${testDatabaseUrl ? 'postgres' : 'sqlite'}): one database per app, same repo code on both dialects`, () => {
+  let t: TestDatabase;
+  let db: Kysely<Schema>;
+  before(async () => {
+    t = await openTestDatabase('dbtest');
+    await migrateToLatest(t.database, { name: 'dbtest', migrations });
+    db = t.database.db as Kysely<Schema>;
+  });
+  after(() => t.dispose());
+
+  it('migrations are idempotent', async () => {
+    const again = await migrateToLatest(t.database, { name: 'dbtest', migrations });
+    assert.deepEqual(again.results, []);
+  });
+
+  it('booleans and big integers round-trip as JS values', async () => {
+    await db.insertInto('items').values({ id: 1, name: 'a', active: true, size: 2 ** 40 }).execute();
+    const row = await db.selectFrom('items').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+    assert.equal(Boolean(row.active), true);
+    assert.equal(row.size, 2 ** 40);
+    assert.equal(typeof row.size, 'number');
+  });
+
+  it('a unique violation is recognised by the dialect helper', async () => {
+    await assert.rejects(
+      db.insertInto('items').values({ id: 2, name: 'a', active: false, size: 1 }).execute(),
+      (err) => t.database.dialect.isUniqueViolation(err),
+    );
+  });
+
+  it('a failed transaction leaves nothing behind', async () => {
+    await assert.rejects(
+      t.database.transaction(async (trx) => {
+        await trx.insertInto('items').values({ id: 3, name: 'c', active: false, size: 1 }).execute();
+        throw new Error('abort');
+      }),
+      /abort/,
+    );
+    const found = await db.selectFrom('items').select('id').where('id', '=', 3).execute();
+    assert.deepEqual(found, []);
+  });
+
+  it('a second connection (another process) sees committed rows', async () => {
+    const other = await t.reopen();
+    const rows = await (other.db as Kysely<Schema>).selectFrom('items').select('name').execute();
+    assert.deepEqual(rows.map((r) => r.name), ['a']);
+  });
+
+  it('ping answers while the database is up', async () => {
+    await t.database.ping();
+  });
+});
