@@ -11,7 +11,7 @@ import { migrateToLatest, openAppDatabase, type AppDatabase } from './core/db/in
 import { documentScope, registerDocs } from './core/docs/index.ts';
 import { createEventBus } from './core/events/index.ts';
 import type { EventBus } from './core/events/types.ts';
-import { errorHandlerFor, genRequestId, installHttpCore } from './core/http/index.ts';
+import { createHttpCore, errorHandlerFor } from './core/http/index.ts';
 import { createJobEngine, jobsMigrations, type JobEngine } from './core/jobs/index.ts';
 import { createLeaderElection } from './core/leader/index.ts';
 import { createLogger } from './core/observability/logger.ts';
@@ -92,16 +92,18 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 
+  const http = createHttpCore();
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
-    genReqId: genRequestId,
+    genReqId: (request) => http.genReqId(request),
     bodyLimit: config.BURROW_BODY_LIMIT,
     trustProxy: config.BURROW_TRUST_PROXY,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
-  const { owners } = installHttpCore(fastify);
+  http.install(fastify);
+  const { owners } = http;
   instrumentHttp(fastify, metrics, (url) => owners.ownerOf(url)?.id ?? 'platform');
   await fastify.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
 
@@ -141,7 +143,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
       onClose: (fn) => closers.push(fn),
     };
     fs.mkdirSync(filesDir, { recursive: true });
-    for (const prefix of app.prefixes) owners.add(prefix, { id: app.id, envelope: app.envelope });
+    for (const prefix of app.prefixes) owners.add(prefix, { id: app.id, envelope: app.envelope, requestIds: app.requestIds });
     const entry: MountedApp = { app, ctx, database, jobs, outbound, closers };
     await fastify.register(async (scope) => {
       entry.scope = scope;

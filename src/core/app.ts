@@ -51,6 +51,8 @@ export interface BurrowApp<S extends SettingsSpec = SettingsSpec> {
    */
   readonly prefixes: readonly string[];
   readonly envelope: ErrorEnvelope;
+  /** 'generate' never trusts a client's X-Request-Id (webmacs); default 'accept' keeps a sane one */
+  readonly requestIds?: 'accept' | 'generate';
   /** the app's environment variables (`<APP>_*`) */
   readonly settings: S;
   /** defaults that `--demo` substitutes for unset variables */

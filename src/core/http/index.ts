@@ -11,6 +11,8 @@ export { problemFromError } from './to-problem.ts';
 export interface EnvelopeOwner {
   id: string;
   envelope: ErrorEnvelope;
+  /** 'generate' ignores a client's X-Request-Id (some seeds never trust it); default 'accept' */
+  requestIds?: 'accept' | 'generate';
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -63,34 +65,44 @@ export function errorHandlerFor(envelope: ErrorEnvelope) {
   return (error: unknown, _request: FastifyRequest, reply: FastifyReply) => sendProblem(reply, envelope, problemFromError(error));
 }
 
-/**
- * Installs what every request gets, whichever app serves it: request ids, security headers, body-vs-query
- * validation, and error/404/405 handling that answers in the envelope of the app owning the URL.
- * Call before registering any app so the route index sees every route.
- */
-export function installHttpCore(fastify: FastifyInstance): { owners: PrefixOwners<EnvelopeOwner> } {
+export interface HttpCore {
+  readonly owners: PrefixOwners<EnvelopeOwner>;
+  /** for Fastify's `genReqId` option: the owning app decides whether a client's id is kept */
+  genReqId(request: { url?: string; headers: Record<string, string | string[] | undefined> }): string;
+  /**
+   * Installs what every request gets, whichever app serves it: request ids, security headers, body-vs-query
+   * validation, and error/404/405 handling that answers in the envelope of the app owning the URL.
+   * Call before registering any app so the route index sees every route.
+   */
+  install(fastify: FastifyInstance): void;
+}
+
+export function createHttpCore(): HttpCore {
   const owners = new PrefixOwners<EnvelopeOwner>();
   const methods = new MethodIndex();
   const envelopeFor = (url: string) => owners.ownerOf(url)?.envelope ?? platformEnvelope;
-
-  fastify.setValidatorCompiler(validatorCompiler);
-  fastify.addHook('onRoute', (route) => methods.add(route.method, route.url ?? route.path));
-  fastify.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
-    reply.headers(SECURITY_HEADERS);
-    done();
-  });
-  fastify.setErrorHandler((error, request, reply) => sendProblem(reply, envelopeFor(request.url), problemFromError(error)));
-  fastify.setNotFoundHandler((request, reply) => {
-    const allow = methods.allowedMethods(request.url);
-    const problem: Problem = allow.length
-      ? { kind: 'method_not_allowed', status: 405, message: `Method ${request.method} not allowed`, allow }
-      : { kind: 'not_found', status: 404, message: 'Not Found' };
-    return sendProblem(reply, envelopeFor(request.url), problem);
-  });
-  return { owners };
-}
-
-export function genRequestId(request: { headers: Record<string, string | string[] | undefined> }): string {
-  return requestIdFrom(request.headers['x-request-id']);
+  return {
+    owners,
+    genReqId(request) {
+      const owner = owners.ownerOf(request.url ?? '/');
+      return owner?.requestIds === 'generate' ? randomUUID() : requestIdFrom(request.headers['x-request-id']);
+    },
+    install(fastify) {
+      fastify.setValidatorCompiler(validatorCompiler);
+      fastify.addHook('onRoute', (route) => methods.add(route.method, route.url ?? route.path));
+      fastify.addHook('onRequest', (request, reply, done) => {
+        reply.header('x-request-id', request.id);
+        reply.headers(SECURITY_HEADERS);
+        done();
+      });
+      fastify.setErrorHandler((error, request, reply) => sendProblem(reply, envelopeFor(request.url), problemFromError(error)));
+      fastify.setNotFoundHandler((request, reply) => {
+        const allow = methods.allowedMethods(request.url);
+        const problem: Problem = allow.length
+          ? { kind: 'method_not_allowed', status: 405, message: 'Method Not Allowed', allow }
+          : { kind: 'not_found', status: 404, message: 'Not Found' };
+        return sendProblem(reply, envelopeFor(request.url), problem);
+      });
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { AppError, errorHandlerFor, genRequestId, installHttpCore, type ErrorEnvelope } from '../../../src/core/http/index.ts';
+import { AppError, createHttpCore, errorHandlerFor, type ErrorEnvelope } from '../../../src/core/http/index.ts';
 
 const alphaEnvelope: ErrorEnvelope = (problem) => ({
   status: problem.kind === 'malformed_json' ? 422 : problem.status,
@@ -11,9 +11,11 @@ const alphaEnvelope: ErrorEnvelope = (problem) => ({
 const betaEnvelope: ErrorEnvelope = (problem) => ({ status: problem.status, body: { beta: problem.kind } });
 
 async function build(): Promise<FastifyInstance> {
-  const fastify = Fastify({ genReqId: genRequestId, bodyLimit: 1024 });
-  const { owners } = installHttpCore(fastify);
-  owners.add('/v1', { id: 'beta', envelope: betaEnvelope });
+  const http = createHttpCore();
+  const fastify = Fastify({ genReqId: (request) => http.genReqId(request), bodyLimit: 1024 });
+  http.install(fastify);
+  const { owners } = http;
+  owners.add('/v1', { id: 'beta', envelope: betaEnvelope, requestIds: 'generate' });
   owners.add('/v1/alpha', { id: 'alpha', envelope: alphaEnvelope });
   await fastify.register(async (scope) => {
     scope.setErrorHandler(errorHandlerFor(alphaEnvelope));
@@ -138,6 +140,11 @@ describe('http core: every failure answers in the owning app envelope', () => {
     assert.equal(kept.headers['x-request-id'], 'abc-123');
     const replaced = await fastify.inject({ method: 'GET', url: '/v1/alpha/items?limit=1', headers: { 'x-request-id': 'bad id\n' } });
     assert.match(String(replaced.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('an app that never trusts client ids gets a fresh one', async () => {
+    const res = await fastify.inject({ method: 'GET', url: '/v1/other', headers: { 'x-request-id': 'abc-123' } });
+    assert.match(String(res.headers['x-request-id']), /^[0-9a-f-]{36}$/);
   });
 
   it('security headers are on every response, errors included', async () => {
