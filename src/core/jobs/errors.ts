@@ -1,0 +1,57 @@
+import type { JobStatus } from './types.ts';
+
+/** Thrown by a handler when another attempt cannot help (bad input, a missing resource). */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+}
+
+/** The abort reason when a job runs past its timeout; also the job's recorded error. */
+export class JobTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
+  constructor(readonly timeoutMs: number) {
+    super(`job exceeded ${formatSeconds(timeoutMs)} s`);
+  }
+}
+
+/** The abort reason when a job is cancelled. */
+export class JobCancelledError extends Error {
+  override readonly name = 'AbortError';
+  constructor(reason?: string) {
+    super(reason ?? 'cancelled');
+  }
+}
+
+/** The abort reason when this process no longer owns the job (recovered elsewhere, deleted) or is stopping. */
+export class JobReleasedError extends Error {
+  override readonly name = 'AbortError';
+}
+
+export class JobNotFoundError extends Error {
+  override readonly name = 'JobNotFoundError';
+  readonly code = 'JOB_NOT_FOUND';
+  constructor(readonly id: string) {
+    super(`job ${id} not found`);
+  }
+}
+
+/** The job exists but its status does not allow the operation (e.g. resuming a job that is not paused). */
+export class JobStateError extends Error {
+  override readonly name = 'JobStateError';
+  readonly code = 'JOB_STATE';
+  constructor(
+    readonly id: string,
+    readonly status: JobStatus,
+    operation: string,
+  ) {
+    super(`cannot ${operation} job ${id}: it is ${status}`);
+  }
+}
+
+export function formatSeconds(ms: number): string {
+  return String(Math.round(ms / 100) / 10);
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
+}

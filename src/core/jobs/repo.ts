@@ -1,0 +1,199 @@
+import type { ExpressionBuilder, Kysely, Transaction, Updateable } from 'kysely';
+import type { AppDatabase } from '../db/index.ts';
+import { claimJobs, type ClaimRequest } from './claim.ts';
+import type { JobRow, JobsSchema } from './rows.ts';
+import type { JobStatus, ListJobsQuery } from './types.ts';
+
+type JobPatch = Updateable<JobRow>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyTransaction = Transaction<any>;
+
+export interface InterruptedScope {
+  now: number;
+  /** also counts jobs held under this owner id: at start, a previous process with the same id is gone */
+  formerOwner?: string;
+}
+
+function interrupted(eb: ExpressionBuilder<JobsSchema, 'core_jobs'>, scope: InterruptedScope) {
+  const conditions = [eb('lease_expires_at', '<', scope.now), eb('lease_owner', 'is', null)];
+  if (scope.formerOwner !== undefined) conditions.push(eb('lease_owner', '=', scope.formerOwner));
+  return eb.or(conditions);
+}
+
+function asList<T>(value: T | readonly T[] | undefined): readonly T[] | undefined {
+  if (value === undefined) return undefined;
+  return Array.isArray(value) ? (value as readonly T[]) : [value as T];
+}
+
+/** Every SQL statement about job rows. Guards (`status`, `lease_owner`) make each write safe against races. */
+export class JobRepository {
+  readonly #database: AppDatabase;
+  readonly #db: Kysely<JobsSchema>;
+  /** rows per INSERT so one statement stays under the dialect's parameter limit */
+  readonly #insertChunk: number;
+
+  constructor(database: AppDatabase) {
+    this.#database = database;
+    this.#db = database.db as Kysely<JobsSchema>;
+    this.#insertChunk = Math.max(1, Math.floor(database.dialect.maxParameters / 26));
+  }
+
+  async insert(rows: readonly JobRow[], trx?: AnyTransaction): Promise<JobRow[]> {
+    const db = (trx as Kysely<JobsSchema> | undefined) ?? this.#db;
+    const inserted: JobRow[] = [];
+    for (let i = 0; i < rows.length; i += this.#insertChunk) {
+      const chunk = rows.slice(i, i + this.#insertChunk);
+      inserted.push(...(await db.insertInto('core_jobs').values(chunk).returningAll().execute()));
+    }
+    return inserted;
+  }
+
+  /** Inserts a schedule tick's job; undefined when that tick already has one. */
+  insertTick(row: JobRow): Promise<JobRow | undefined> {
+    return this.#db
+      .insertInto('core_jobs')
+      .values(row)
+      .onConflict((oc) => oc.columns(['schedule_name', 'scheduled_for']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  claim(request: ClaimRequest): Promise<JobRow[]> {
+    return claimJobs(this.#db, this.#database.dialect, request);
+  }
+
+  /** Writes to a job this owner is running; undefined when it no longer runs it (cancelled, recovered). */
+  updateOwned(id: string, owner: string, patch: JobPatch): Promise<JobRow | undefined> {
+    return this.#db
+      .updateTable('core_jobs')
+      .set(patch)
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  /** Extends the leases of jobs this owner runs; returns the ids it still holds. */
+  async renewLeases(ids: readonly string[], owner: string, expiresAt: number): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.#db
+      .updateTable('core_jobs')
+      .set({ lease_expires_at: expiresAt })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .returning('id')
+      .execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** Gives up jobs this owner runs so recovery takes them at once instead of after the lease. */
+  async releaseLeases(ids: readonly string[], owner: string, now: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#db
+      .updateTable('core_jobs')
+      .set({ lease_owner: null, lease_expires_at: 0, updated_at: now })
+      .where('id', 'in', ids)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .execute();
+  }
+
+  /** Running jobs whose lease ran out (their process died or stopped), oldest first. */
+  findInterrupted(scope: InterruptedScope, limit: number): Promise<JobRow[]> {
+    return this.#db
+      .selectFrom('core_jobs')
+      .selectAll()
+      .where('status', '=', 'running')
+      .where((eb) => interrupted(eb, scope))
+      .orderBy('id')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Applies one recovery outcome to interrupted jobs. The interruption test is repeated in the UPDATE,
+   * so a job renewed or already recovered by another process in between is left alone.
+   */
+  recover(ids: readonly string[], scope: InterruptedScope, patch: JobPatch): Promise<JobRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.#db
+      .updateTable('core_jobs')
+      .set(patch)
+      .where('id', 'in', ids)
+      .where('status', '=', 'running')
+      .where((eb) => interrupted(eb, scope))
+      .returningAll()
+      .execute();
+  }
+
+  /** Moves a job between statuses; undefined when it does not exist or is in none of `from`. */
+  transition(id: string, from: readonly JobStatus[], patch: JobPatch): Promise<JobRow | undefined> {
+    return this.#db
+      .updateTable('core_jobs')
+      .set(patch)
+      .where('id', '=', id)
+      .where('status', 'in', from)
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  get(id: string): Promise<JobRow | undefined> {
+    return this.#db.selectFrom('core_jobs').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  list(query: ListJobsQuery): Promise<JobRow[]> {
+    return this.#filtered(query)
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(query.limit)
+      .offset(query.offset ?? 0)
+      .execute();
+  }
+
+  async count(query: Omit<ListJobsQuery, 'limit' | 'offset'>): Promise<number> {
+    const row = await this.#filtered(query)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async countByStatus(): Promise<Array<{ status: JobStatus; n: number }>> {
+    const rows = await this.#db
+      .selectFrom('core_jobs')
+      .select((eb) => ['status', eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    return rows.map((row) => ({ status: row.status, n: Number(row.n) }));
+  }
+
+  #filtered(query: Omit<ListJobsQuery, 'limit' | 'offset'>) {
+    const types = asList(query.type);
+    const statuses = asList(query.status);
+    let select = this.#db.selectFrom('core_jobs');
+    if (types) select = select.where('type', 'in', types);
+    if (statuses) select = select.where('status', 'in', statuses);
+    return select;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('core_jobs')
+      .where('id', '=', id)
+      .where('status', '!=', 'running')
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+
+  async purge(finishedBefore: number, statuses: readonly JobStatus[], type?: string): Promise<number> {
+    let query = this.#db
+      .deleteFrom('core_jobs')
+      .where('status', 'in', statuses)
+      .where('finished_at', '<', finishedBefore);
+    if (type !== undefined) query = query.where('type', '=', type);
+    const result = await query.executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}
