@@ -1,0 +1,47 @@
+import type { Kysely } from 'kysely';
+import type { ApiKeyTable, SquirrelDb } from '../db/schema.ts';
+
+export type ApiKeyRow = ApiKeyTable;
+
+export function createApiKeyRepo(db: Kysely<SquirrelDb>) {
+  return {
+    findByHash(tokenHash: string): Promise<ApiKeyRow | undefined> {
+      return db.selectFrom('api_key').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    },
+    findById(id: string): Promise<ApiKeyRow | undefined> {
+      return db.selectFrom('api_key').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    findActiveByApp(appName: string): Promise<ApiKeyRow | undefined> {
+      return db.selectFrom('api_key').selectAll().where('app_name', '=', appName).where('is_active', '=', true).executeTakeFirst();
+    },
+    async insert(row: ApiKeyRow): Promise<void> {
+      await db.insertInto('api_key').values(row).execute();
+    },
+    list(activeOnly: boolean): Promise<ApiKeyRow[]> {
+      let query = db.selectFrom('api_key').selectAll();
+      if (activeOnly) query = query.where('is_active', '=', true);
+      return query.orderBy('created_at').orderBy('id').execute();
+    },
+    async count(activeOnly: boolean): Promise<number> {
+      let query = db.selectFrom('api_key').select((eb) => eb.fn.countAll<number>().as('n'));
+      if (activeOnly) query = query.where('is_active', '=', true);
+      const row = await query.executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    /** true when the key was active and is now inactive */
+    async deactivate(id: string, at: number): Promise<boolean> {
+      const result = await db
+        .updateTable('api_key')
+        .set({ is_active: false, updated_at: at })
+        .where('id', '=', id)
+        .where('is_active', '=', true)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    },
+    async touch(id: string, at: number): Promise<void> {
+      await db.updateTable('api_key').set({ last_used_at: at }).where('id', '=', id).execute();
+    },
+  };
+}
+
+export type ApiKeyRepo = ReturnType<typeof createApiKeyRepo>;

@@ -1,0 +1,73 @@
+import { defineApp, type AppContext } from '../../core/app.ts';
+import type { AppDatabase } from '../../core/db/index.ts';
+import { rateLimitHook } from '../../core/ratelimit/index.ts';
+import { registerApiKeyRoutes } from './apikeys/routes.ts';
+import { createApiKeyRepo } from './apikeys/repo.ts';
+import { createApiKeyService, type ApiKeyService } from './apikeys/service.ts';
+import { installAuth } from './auth.ts';
+import { registerKeyCommands } from './cli.ts';
+import { squirrelMigrations } from './db/migrations/index.ts';
+import type { SquirrelDb } from './db/schema.ts';
+import { squirrelEnvelope } from './envelope.ts';
+import { createMemoryCache } from './live/cache.ts';
+import { registerPvRoutes } from './pvs/routes.ts';
+import { createPvService } from './pvs/service.ts';
+import { squirrelSettings, type SquirrelSettingsSpec } from './settings.ts';
+import { registerTagRoutes } from './tags/routes.ts';
+import { createTagService } from './tags/service.ts';
+
+type SquirrelContext = AppContext<SquirrelSettingsSpec>;
+
+export const PV_CHANGED_TOPIC = 'squirrel.pv.changed';
+
+/** SQUIRREL_BOOTSTRAP_KEY, then a first key for the operator when the table is empty (spec §6). */
+async function provisionKeys(keys: ApiKeyService, ctx: SquirrelContext): Promise<void> {
+  const { SQUIRREL_BOOTSTRAP_KEY: token, SQUIRREL_BOOTSTRAP_KEY_APP: appName } = ctx.settings;
+  if (token) {
+    const outcome = await keys.applyBootstrapKey(token, appName);
+    if (outcome === 'app_taken') ctx.logger.warn({ appName }, 'SQUIRREL_BOOTSTRAP_KEY not inserted: the app name already has an active key');
+  }
+  if ((await keys.count(false)) === 0) {
+    const created = await keys.create('admin', true, true);
+    ctx.announce(`API key for app 'admin' (read+write), shown once: ${created.token}`);
+  }
+}
+
+/**
+ * Squirrel: an EPICS PV registry with snapshots and restore (spec specs/squirrel.md, seed
+ * squirrel-api-reference.txt). Resources: API keys, tags, PVs.
+ */
+export const squirrelApp = defineApp({
+  id: 'squirrel',
+  title: 'Squirrel Backend',
+  version: '0.2.0',
+  description: 'EPICS PV snapshot and restore',
+  prefixes: ['/v1/pvs', '/v1/snapshots', '/v1/tags', '/v1/jobs', '/v1/health', '/v1/api-keys', '/v1/ws', '/ws'],
+  envelope: squirrelEnvelope,
+  settings: squirrelSettings,
+  demoDefaults: { SQUIRREL_SOFT_IOC: 'demo', SQUIRREL_DEMO_SEED: true },
+  migrations: squirrelMigrations,
+  bodyLimit: (settings) => settings.SQUIRREL_MAX_BODY_BYTES,
+
+  async register(scope, ctx) {
+    const database = ctx.database as AppDatabase<SquirrelDb>;
+    const keys = createApiKeyService(createApiKeyRepo(database.db), database.dialect);
+    await provisionKeys(keys, ctx);
+    installAuth(scope, keys, { publicHeartbeat: ctx.settings.SQUIRREL_PUBLIC_HEARTBEAT });
+    const perMinute = ctx.settings.SQUIRREL_RATE_LIMIT_PER_MINUTE;
+    if (perMinute > 0) {
+      scope.addHook('preHandler', rateLimitHook({ store: ctx.rateLimitStore, limit: perMinute, windowMs: 60_000, key: (request) => request.squirrelCaller?.id }));
+    }
+
+    const cache = createMemoryCache();
+    const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
+
+    registerApiKeyRoutes(scope, keys);
+    registerTagRoutes(scope, createTagService(database));
+    registerPvRoutes(scope, pvs, cache);
+  },
+
+  cli(registry) {
+    registerKeyCommands(registry);
+  },
+});

@@ -1,0 +1,101 @@
+import type { Kysely } from 'kysely';
+import type { SquirrelDb, TagGroupTable, TagTable } from '../db/schema.ts';
+
+export type TagGroupRow = TagGroupTable;
+export type TagRow = TagTable;
+
+/** A tag with its group's name, as PV and snapshot views show it. */
+export interface TagWithGroup {
+  id: string;
+  name: string;
+  description: string | null;
+  group_id: string;
+  group_name: string;
+}
+
+const CHUNK = 500;
+
+export function createTagRepo(db: Kysely<SquirrelDb>) {
+  return {
+    listGroups(): Promise<TagGroupRow[]> {
+      return db.selectFrom('tag_group').selectAll().orderBy('name_key').orderBy('id').execute();
+    },
+    findGroup(id: string): Promise<TagGroupRow | undefined> {
+      return db.selectFrom('tag_group').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    findGroupByKey(key: string): Promise<TagGroupRow | undefined> {
+      return db.selectFrom('tag_group').selectAll().where('name_key', '=', key).executeTakeFirst();
+    },
+    tagsOfGroups(groupIds: readonly string[]): Promise<TagRow[]> {
+      if (!groupIds.length) return Promise.resolve([]);
+      return db.selectFrom('tag').selectAll().where('group_id', 'in', groupIds).orderBy('name_key').orderBy('id').execute();
+    },
+    findTag(id: string): Promise<TagRow | undefined> {
+      return db.selectFrom('tag').selectAll().where('id', '=', id).executeTakeFirst();
+    },
+    async insertGroup(row: TagGroupRow): Promise<void> {
+      await db.insertInto('tag_group').values(row).execute();
+    },
+    async insertTags(rows: readonly TagRow[]): Promise<void> {
+      for (let i = 0; i < rows.length; i += CHUNK) await db.insertInto('tag').values(rows.slice(i, i + CHUNK)).execute();
+    },
+    async updateGroup(id: string, patch: Partial<Pick<TagGroupRow, 'name' | 'name_key' | 'description' | 'updated_at'>>): Promise<void> {
+      await db.updateTable('tag_group').set(patch).where('id', '=', id).execute();
+    },
+    async updateTag(id: string, patch: Partial<Pick<TagRow, 'name' | 'name_key' | 'description' | 'updated_at'>>): Promise<void> {
+      await db.updateTable('tag').set(patch).where('id', '=', id).execute();
+    },
+    async touchGroup(id: string, at: number): Promise<void> {
+      await db.updateTable('tag_group').set({ updated_at: at }).where('id', '=', id).execute();
+    },
+    /** links and tags go with the group through ON DELETE CASCADE */
+    async deleteGroup(id: string): Promise<void> {
+      await db.deleteFrom('tag_group').where('id', '=', id).execute();
+    },
+    async deleteTag(id: string): Promise<void> {
+      await db.deleteFrom('tag').where('id', '=', id).execute();
+    },
+    /** distinct PVs carrying any tag of the group */
+    async pvsUsingGroup(groupId: string): Promise<number> {
+      const row = await db
+        .selectFrom('pv_tag')
+        .innerJoin('tag', 'tag.id', 'pv_tag.tag_id')
+        .where('tag.group_id', '=', groupId)
+        .select((eb) => eb.fn.count<number>('pv_tag.pv_id').distinct().as('n'))
+        .executeTakeFirstOrThrow();
+      return Number(row.n);
+    },
+    /** the ids among `ids` that name an existing tag */
+    async existingTagIds(ids: readonly string[]): Promise<Set<string>> {
+      const found = new Set<string>();
+      for (let i = 0; i < ids.length; i += CHUNK) {
+        const rows = await db.selectFrom('tag').select('id').where('id', 'in', ids.slice(i, i + CHUNK)).execute();
+        for (const row of rows) found.add(row.id);
+      }
+      return found;
+    },
+    /** tags linked to each PV, with group names, ordered by group then tag name */
+    async tagsOfPvs(pvIds: readonly string[]): Promise<Map<string, TagWithGroup[]>> {
+      const byPv = new Map<string, TagWithGroup[]>();
+      for (let i = 0; i < pvIds.length; i += CHUNK) {
+        const rows = await db
+          .selectFrom('pv_tag')
+          .innerJoin('tag', 'tag.id', 'pv_tag.tag_id')
+          .innerJoin('tag_group', 'tag_group.id', 'tag.group_id')
+          .where('pv_tag.pv_id', 'in', pvIds.slice(i, i + CHUNK))
+          .select(['pv_tag.pv_id', 'tag.id', 'tag.name', 'tag.description', 'tag.group_id', 'tag_group.name as group_name'])
+          .orderBy('tag_group.name_key')
+          .orderBy('tag.name_key')
+          .execute();
+        for (const { pv_id, ...tag } of rows) {
+          const list = byPv.get(pv_id) ?? [];
+          list.push(tag);
+          byPv.set(pv_id, list);
+        }
+      }
+      return byPv;
+    },
+  };
+}
+
+export type TagRepo = ReturnType<typeof createTagRepo>;
