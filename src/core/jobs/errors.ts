@@ -48,7 +48,7 @@ export class JobStateError extends Error {
 }
 
 export function formatSeconds(ms: number): string {
-  return String(Math.round(ms / 100) / 10);
+  return String(Number((ms / 1000).toFixed(3)));
 }
 
 export function errorMessage(err: unknown): string {
