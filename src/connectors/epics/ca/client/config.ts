@@ -1,5 +1,6 @@
 import os from 'node:os';
 import { ConfigError, env, type Setting } from '../../../../core/config.ts';
+import { ipv4ToNumber, numberToIpv4 } from '../codec.ts';
 
 /** One destination for name searches, as written in EPICS_CA_ADDR_LIST (host not yet resolved). */
 export interface SearchDestination {
@@ -125,12 +126,4 @@ export function interfaceBroadcastAddresses(interfaces = os.networkInterfaces())
     }
   }
   return [...found];
-}
-
-export function ipv4ToNumber(address: string): number {
-  return address.split('.').reduce((acc, octet) => acc * 256 + Number(octet), 0) >>> 0;
-}
-
-export function numberToIpv4(value: number): string {
-  return [value >>> 24, (value >>> 16) & 0xff, (value >>> 8) & 0xff, value & 0xff].join('.');
 }

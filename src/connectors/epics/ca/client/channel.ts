@@ -1,0 +1,322 @@
+import { EventEmitter } from 'node:events';
+import {
+  CaStatusError,
+  readNotifyRequest,
+  writeNotifyRequest,
+  writeRequest,
+  type AccessRights,
+  type CaMessage,
+} from '../codec.ts';
+import { CA_V413, ECA_CHANDESTROY, ECA_DISCONN, ECA_NORDACCESS, ECA_NORMAL, ECA_NOWTACCESS, ECA_TIMEOUT, DBE_ALARM, DBE_VALUE } from '../constants.ts';
+import type { Circuit, CircuitChannel, CircuitOperation } from './circuit.ts';
+import type { CaLogger } from './config.ts';
+import { Subscription, type SubscriptionListener } from './subscription.ts';
+import { encodePutValue, readingOf, resolveDbrType, type CaReading, type DbrRequest, type PutValue } from './values.ts';
+
+export type ChannelState = 'searching' | 'connecting' | 'connected' | 'disconnected' | 'closed';
+
+export interface OperationOptions {
+  /** default: the context's timeout; it covers waiting for the connection as well */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface GetOptions extends OperationOptions {
+  /** default 'plain' (the native type) */
+  type?: DbrRequest;
+  /** default: the current element count (dynamic arrays), or the native count on servers older than 4.13 */
+  count?: number;
+}
+
+export interface PutOptions extends OperationOptions {
+  /** a plain field type (0–6) to write in; default: DBR_STRING for text, the native type for numbers */
+  fieldType?: number;
+}
+
+export interface SubscribeOptions {
+  /** default 'time' */
+  type?: DbrRequest;
+  count?: number;
+  /** DBE_* bits; default DBE_VALUE | DBE_ALARM */
+  mask?: number;
+  /** the server refused the subscription (e.g. ECA_NORDACCESS); it is retried on the next connection */
+  onError?(error: Error): void;
+}
+
+export interface ChannelEvents {
+  /** connected, or reconnected: subscriptions have been re-sent */
+  connect: [];
+  disconnect: [reason: string];
+  accessRights: [rights: AccessRights];
+}
+
+/** What a channel needs from its context. */
+export interface ChannelHost {
+  readonly defaultTimeoutMs: number;
+  readonly logger: CaLogger;
+  search(channel: Channel): void;
+  stopSearching(channel: Channel): void;
+  forget(channel: Channel): void;
+  nextIoid(): number;
+  nextSubscriptionId(): number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A named process variable. It finds its server, connects, and comes back by itself after a circuit
+ * or server failure, re-sending its subscriptions; callers watch `connect`/`disconnect` events.
+ * State cycle: searching → connecting → connected → disconnected → searching…; closed at the end.
+ */
+export class Channel extends EventEmitter<ChannelEvents> implements CircuitChannel {
+  readonly cid: number;
+  readonly name: string;
+  readonly #host: ChannelHost;
+  #state: ChannelState = 'searching';
+  #circuit: Circuit | undefined;
+  #sid = 0;
+  #nativeType = -1;
+  #nativeCount = 0;
+  #access: AccessRights = { read: false, write: false };
+  readonly #waiters = new Set<Waiter>();
+  readonly #operations = new Set<CircuitOperation>();
+  readonly #subscriptions = new Set<Subscription>();
+
+  constructor(host: ChannelHost, cid: number, name: string) {
+    super();
+    this.#host = host;
+    this.cid = cid;
+    this.name = name;
+    host.search(this);
+  }
+
+  get state(): ChannelState {
+    return this.#state;
+  }
+
+  get connected(): boolean {
+    return this.#state === 'connected';
+  }
+
+  /** DBF_* of the PV; -1 before the first connection */
+  get nativeType(): number {
+    return this.#nativeType;
+  }
+
+  get nativeCount(): number {
+    return this.#nativeCount;
+  }
+
+  /** `host:port` of the server while connected */
+  get server(): string | undefined {
+    return this.#circuit?.key;
+  }
+
+  get accessRights(): AccessRights {
+    return { ...this.#access };
+  }
+
+  /** resolves once connected; ECA_TIMEOUT when the channel is not connected within the timeout */
+  waitConnected(options: OperationOptions = {}): Promise<void> {
+    if (this.#state === 'connected') return Promise.resolve();
+    if (this.#state === 'closed') return Promise.reject(this.#closedError());
+    const timeoutMs = options.timeoutMs ?? this.#host.defaultTimeoutMs;
+    return new Promise<void>((resolve, reject) => {
+      const signal = options.signal;
+      const onAbort = () => waiter.reject(signal!.reason as Error);
+      const timer = setTimeout(() => {
+        const what = this.#state === 'searching' ? 'not found' : 'not connected';
+        waiter.reject(new CaStatusError(ECA_TIMEOUT, `${this.name}: channel ${what} within ${seconds(timeoutMs)} s`));
+      }, timeoutMs);
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#waiters.delete(waiter);
+      };
+      const waiter: Waiter = {
+        resolve: () => (settle(), resolve()),
+        reject: (error) => (settle(), reject(error)),
+      };
+      if (signal?.aborted) return reject(signal.reason);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** READ_NOTIFY: one value in the requested type */
+  async get(options: GetOptions = {}): Promise<CaReading> {
+    const started = performance.now();
+    await this.waitConnected(options);
+    if (!this.#access.read) throw new CaStatusError(ECA_NORDACCESS, this.name);
+    const dataType = resolveDbrType(options.type ?? 'plain', this.#nativeType);
+    const dataCount = options.count ?? this.#defaultCount();
+    return this.#request(options, started, (ioid) => readNotifyRequest({ dataType, dataCount, sid: this.#sid, ioid }), (message) => {
+      if (message.p1 !== ECA_NORMAL) throw new CaStatusError(message.p1, this.name);
+      return readingOf(message);
+    });
+  }
+
+  /** WRITE without confirmation: resolves once the write is queued on the circuit */
+  async put(value: PutValue, options: PutOptions = {}): Promise<void> {
+    await this.waitConnected(options);
+    if (!this.#access.write) throw new CaStatusError(ECA_NOWTACCESS, this.name);
+    const encoded = encodePutValue(value, this.#nativeType, options.fieldType);
+    this.#circuit!.send(writeRequest({ ...encoded, sid: this.#sid, ioid: this.#host.nextIoid() }));
+  }
+
+  /** WRITE_NOTIFY: resolves when the server has completed the write; a refusal rejects with its ECA status */
+  async putCallback(value: PutValue, options: PutOptions = {}): Promise<void> {
+    const started = performance.now();
+    await this.waitConnected(options);
+    if (!this.#access.write) throw new CaStatusError(ECA_NOWTACCESS, this.name);
+    const encoded = encodePutValue(value, this.#nativeType, options.fieldType);
+    await this.#request(options, started, (ioid) => writeNotifyRequest({ ...encoded, sid: this.#sid, ioid }), (message) => {
+      if (message.p1 !== ECA_NORMAL) throw new CaStatusError(message.p1, this.name);
+    });
+  }
+
+  /** EVENT_ADD, kept across reconnections until cancelled */
+  subscribe(listener: SubscriptionListener, options: SubscribeOptions = {}): Subscription {
+    if (this.#state === 'closed') throw this.#closedError();
+    const subscription = new Subscription({
+      subscriptionId: this.#host.nextSubscriptionId(),
+      channelName: this.name,
+      type: options.type ?? 'time',
+      count: options.count,
+      mask: options.mask ?? DBE_VALUE | DBE_ALARM,
+      listener,
+      onError: options.onError,
+      logger: this.#host.logger,
+      onCancel: (cancelled) => this.#subscriptions.delete(cancelled),
+    });
+    this.#subscriptions.add(subscription);
+    if (this.#state === 'connected') this.#start(subscription);
+    return subscription;
+  }
+
+  /** clears the channel on the server and fails whatever is pending with ECA_CHANDESTROY */
+  close(): void {
+    if (this.#state === 'closed') return;
+    const wasConnected = this.#state === 'connected';
+    this.#state = 'closed';
+    this.#host.stopSearching(this);
+    this.#circuit?.detach(this, wasConnected ? this.#sid : undefined);
+    this.#failOperations(this.#closedError());
+    for (const waiter of [...this.#waiters]) waiter.reject(this.#closedError());
+    for (const subscription of this.#subscriptions) subscription.detach();
+    this.#subscriptions.clear();
+    this.#circuit = undefined;
+    this.#host.forget(this);
+    this.removeAllListeners();
+  }
+
+  /** the context found the server that has this name */
+  onFound(circuit: Circuit): void {
+    if (this.#state !== 'searching') return;
+    this.#state = 'connecting';
+    this.#circuit = circuit;
+    // servers older than 4.1 send no ACCESS_RIGHTS: they grant both
+    this.#access = { read: true, write: true };
+    circuit.attach(this);
+  }
+
+  onCreated(nativeType: number, nativeCount: number, sid: number): void {
+    if (this.#state !== 'connecting') return;
+    this.#state = 'connected';
+    this.#nativeType = nativeType;
+    this.#nativeCount = nativeCount;
+    this.#sid = sid;
+    for (const subscription of this.#subscriptions) this.#start(subscription);
+    for (const waiter of [...this.#waiters]) waiter.resolve();
+    this.emit('connect');
+  }
+
+  onAccessRights(rights: AccessRights): void {
+    const changed = rights.read !== this.#access.read || rights.write !== this.#access.write;
+    this.#access = rights;
+    if (changed && this.#state === 'connected') this.emit('accessRights', { ...rights });
+  }
+
+  onServerDisconnect(reason: string): void {
+    this.#circuit?.detach(this);
+    this.#lose(reason);
+  }
+
+  onCircuitLost(reason: string): void {
+    this.#lose(reason);
+  }
+
+  #lose(reason: string): void {
+    if (this.#state === 'closed') return;
+    const wasConnected = this.#state === 'connected';
+    // operations fail, but callers waiting for a connection keep waiting: the channel is searching again
+    this.#failOperations(new CaStatusError(ECA_DISCONN, `${this.name}: ${reason}`));
+    for (const subscription of this.#subscriptions) subscription.detach();
+    this.#circuit = undefined;
+    this.#state = 'disconnected';
+    if (wasConnected) this.emit('disconnect', reason);
+    // a listener may have closed the channel
+    if (this.#state !== 'disconnected') return;
+    this.#state = 'searching';
+    this.#host.search(this);
+  }
+
+  #start(subscription: Subscription): void {
+    subscription.attach(this.#circuit!, { sid: this.#sid, nativeType: this.#nativeType, defaultCount: this.#defaultCount() });
+  }
+
+  #defaultCount(): number {
+    return CA_V413(this.#circuit?.serverMinorVersion ?? 0) ? 0 : this.#nativeCount;
+  }
+
+  #request<T>(options: OperationOptions, started: number, build: (ioid: number) => Buffer, parse: (message: CaMessage) => T): Promise<T> {
+    const circuit = this.#circuit!;
+    const timeoutMs = options.timeoutMs ?? this.#host.defaultTimeoutMs;
+    const signal = options.signal;
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => operation.fail(signal!.reason as Error);
+      const timer = setTimeout(
+        () => operation.fail(new CaStatusError(ECA_TIMEOUT, `${this.name}: no reply within ${seconds(timeoutMs)} s`)),
+        Math.max(0, timeoutMs - (performance.now() - started)),
+      );
+      const settle = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        this.#operations.delete(operation);
+        circuit.untrack(operation.ioid);
+      };
+      const operation: CircuitOperation = {
+        ioid: this.#host.nextIoid(),
+        complete: (message) => {
+          const result = parse(message);
+          settle();
+          resolve(result);
+        },
+        fail: (error) => {
+          settle();
+          reject(error);
+        },
+      };
+      if (signal?.aborted) return operation.fail(signal.reason as Error);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.#operations.add(operation);
+      circuit.track(operation);
+      circuit.send(build(operation.ioid));
+    });
+  }
+
+  #failOperations(error: Error): void {
+    for (const operation of [...this.#operations]) operation.fail(error);
+  }
+
+  #closedError(): CaStatusError {
+    return new CaStatusError(ECA_CHANDESTROY, this.name);
+  }
+}
+
+function seconds(ms: number): string {
+  return String(Math.round(ms) / 1000);
+}
