@@ -53,7 +53,7 @@ describe('series downsampling (spec §3.7)', () => {
         assert.ok(kept.length <= m);
         assert.equal(kept[0], 0);
         assert.equal(kept.at(-1), values.length - 1);
-        for (let i = 1; i < kept.length; i++) assert.ok(kept[i] > kept[i - 1]);
+        for (let i = 1; i < kept.length; i++) assert.ok(kept[i]! > kept[i - 1]!);
         const keptValues = new Set(kept.map((i) => values[i]!));
         const inner = values.slice(1, -1);
         assert.ok(keptValues.has(Math.min(...inner)));
