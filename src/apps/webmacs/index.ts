@@ -1,0 +1,61 @@
+import { defineApp } from '../../core/app.ts';
+import { registerAuthRoutes } from './auth/routes.ts';
+import { logStartup, loadSecretKey, seedAdmin } from './bootstrap.ts';
+import { createWebmacsContext } from './context.ts';
+import { registerDashboardRoutes } from './dashboards/routes.ts';
+import { webmacsMigrations } from './db/migrations/index.ts';
+import { webmacsEnvelope } from './envelope.ts';
+import { registerHealthRoutes } from './health/routes.ts';
+import { installWebmacsHttp } from './http.ts';
+import { registerLoggingRoutes } from './logging/routes.ts';
+import { installRateLimit } from './ratelimit.ts';
+import { webmacsDemoDefaults, webmacsSettings } from './settings.ts';
+import { registerTokenRoutes } from './tokens/routes.ts';
+import { registerUserRoutes } from './users/routes.ts';
+
+const JSON_BODY_LIMIT = 2 * 1024 * 1024;
+
+/**
+ * WebMACS — lab monitoring and control (seed `webmacs-rest-api.txt`, spec `specs/webmacs.md`).
+ * REST under `/api/v1`, `GET /health` and the WebSockets under `/ws`, all answering `{"detail": …}`.
+ */
+export const webmacsApp = defineApp({
+  id: 'webmacs',
+  title: 'WebMACS',
+  version: '2.0.0',
+  description: 'Lab monitoring and control: events, experiments, datapoints, dashboards, rules, webhooks, OTA and plugins.',
+  prefixes: ['/api/v1', '/health', '/ws'],
+  envelope: webmacsEnvelope,
+  // Spec §2.7: every response gets a fresh UUIDv4; a client's X-Request-ID is never trusted.
+  requestIds: 'generate',
+  settings: webmacsSettings,
+  demoDefaults: webmacsDemoDefaults,
+  migrations: webmacsMigrations,
+  // Upload routes (wheels, OTA bundles) set their own limits.
+  bodyLimit: () => JSON_BODY_LIMIT,
+
+  async register(scope, ctx) {
+    const wm = createWebmacsContext(ctx, loadSecretKey(ctx.settings, ctx.filesDir));
+    installWebmacsHttp(scope);
+    installRateLimit(scope, {
+      store: ctx.rateLimitStore,
+      perMinute: ctx.settings.WEBMACS_RATE_LIMIT_PER_MINUTE,
+      trustedProxies: ctx.settings.WEBMACS_TRUSTED_PROXIES,
+      exemptNetworks: ctx.settings.WEBMACS_RATE_LIMIT_EXEMPT_NETWORKS,
+    });
+    await seedAdmin(wm);
+    await logStartup(wm);
+
+    // Accounts and access
+    registerAuthRoutes(scope, wm);
+    registerTokenRoutes(scope, wm);
+    registerUserRoutes(scope, wm);
+
+    // Lab data (part B mounts here: events, experiments, datapoints, ingestion, ws, webhooks, rules, ota, plugins)
+
+    // Presentation and operations
+    registerDashboardRoutes(scope, wm);
+    registerLoggingRoutes(scope, wm);
+    registerHealthRoutes(scope, wm);
+  },
+});

@@ -1,0 +1,47 @@
+import { newPublicId } from '../ids.ts';
+import { errors } from '../errors.ts';
+import { isoZ, nowMicros } from '../time.ts';
+import type { LogEntryRow, LogFilter, LoggingRepo, LoggingType, StatusType } from './repo.ts';
+
+export function toLogEntryJson(row: LogEntryRow) {
+  return {
+    public_id: row.public_id,
+    content: row.content,
+    logging_type: row.logging_type,
+    status_type: row.status_type,
+    created_on: isoZ(row.created_on),
+    user_public_id: row.user_public_id,
+  };
+}
+
+/**
+ * The log other resources write to (logins, experiments, rules, health changes: spec §3.8) as well as
+ * the `/logging` resource itself. System entries are attributed to the acting user or the first admin.
+ */
+export function loggingService(repo: LoggingRepo) {
+  async function write(userId: number, content: string, loggingType: LoggingType = 'info'): Promise<string> {
+    const publicId = newPublicId('log');
+    await repo.insert({ public_id: publicId, content, logging_type: loggingType, status_type: 'unread', created_on: nowMicros(), user_id: userId });
+    return publicId;
+  }
+
+  async function get(publicId: string) {
+    const row = await repo.findByPublicId(publicId);
+    if (!row) throw errors.notFound('LogEntry', publicId);
+    return row;
+  }
+
+  return {
+    write,
+    async list(filter: LogFilter, limit: number, offset: number) {
+      const { total, rows } = await repo.page(filter, limit, offset);
+      return { total, data: rows.map(toLogEntryJson) };
+    },
+    async update(publicId: string, changes: { content?: string; status_type?: StatusType }): Promise<void> {
+      const row = await get(publicId);
+      await repo.update(row.id, changes);
+    },
+  };
+}
+
+export type LoggingService = ReturnType<typeof loggingService>;
