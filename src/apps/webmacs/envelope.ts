@@ -40,7 +40,7 @@ export const webmacsEnvelope: ErrorEnvelope = (problem) => {
       return { status: problem.status, body: { detail: Array.isArray(detail) ? detail : problem.message } };
     }
     case 'validation':
-      return { status: 422, body: { detail: pydanticDetails(problem.validation ?? [], problem.extras?.inputs as RequestInputs | undefined) } };
+      return { status: 422, body: { detail: pydanticDetails(problem.validation ?? [], (problem.cause as { requestInputs?: RequestInputs } | undefined)?.requestInputs) } };
     case 'malformed_json':
       return { status: 422, body: { detail: [jsonDecodeDetail(problem)] } };
     case 'unsupported_media_type':

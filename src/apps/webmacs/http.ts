@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { problemFromError, sendProblem } from '../../core/http/index.ts';
-import { webmacsEnvelope, type JsonDecodeFailure } from './envelope.ts';
+import type { JsonDecodeFailure, RequestInputs } from './envelope.ts';
 import { decodeJsonBody } from './json-body.ts';
 
 /** A non-JSON content type on a route that expects JSON (upstream answers 422, spec §2.1). */
@@ -46,11 +45,11 @@ export function installWebmacsHttp(scope: FastifyInstance): void {
       done(err as Error, undefined);
     }
   });
-  scope.setErrorHandler((error, request, reply) => {
-    const problem = problemFromError(error);
-    if (problem.kind === 'validation') {
-      problem.extras = { ...problem.extras, inputs: { body: request.body, query: request.query, path: request.params } };
+  // onError runs before the error handler the server installed for this scope: the inputs ride on the error.
+  scope.addHook('onError', async (request, _reply, error) => {
+    if (Array.isArray((error as { validation?: unknown }).validation)) {
+      const inputs: RequestInputs = { body: request.body, query: request.query, path: request.params };
+      Object.assign(error, { requestInputs: inputs });
     }
-    return sendProblem(reply, webmacsEnvelope, problem);
   });
 }
