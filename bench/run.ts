@@ -13,8 +13,9 @@ function scenarios(dir = here, prefix = ''): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
     .flatMap((entry) => {
+      if (entry.name.startsWith('_')) return [];
       if (entry.isDirectory()) return scenarios(path.join(dir, entry.name), `${prefix}${entry.name}/`);
-      if (!entry.name.endsWith('.ts') || entry.name === 'run.ts' || entry.name.startsWith('_')) return [];
+      if (!entry.name.endsWith('.ts') || entry.name === 'run.ts') return [];
       return [`${prefix}${entry.name.slice(0, -3)}`];
     })
     .sort();

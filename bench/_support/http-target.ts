@@ -1,0 +1,68 @@
+/**
+ * A server for the http-baseline scenario, run in its own process so the load generator does not share
+ * its event loop: `bare` is plain Fastify with a trivial route; `burrow` is the full core stack with an
+ * API-key-authenticated JSON route backed by the app's database. Prints `{"url": …}` once listening.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Fastify from 'fastify';
+import type { Kysely } from 'kysely';
+import { defineApp } from '../../src/core/app.ts';
+import { AppError } from '../../src/core/http/index.ts';
+import { generateToken, hashToken } from '../../src/core/secrets/index.ts';
+import { createServer } from '../../src/server.ts';
+
+interface BenchSchema {
+  api_keys: { token_hash: string; name: string };
+  items: { id: number; name: string; value: number };
+}
+
+const mode = process.argv[2];
+
+async function bare(): Promise<string> {
+  const fastify = Fastify({ logger: false });
+  fastify.get('/hello', async () => ({ hello: 'world' }));
+  return fastify.listen({ host: '127.0.0.1', port: 0 });
+}
+
+async function burrow(): Promise<{ url: string; token: string }> {
+  const token = generateToken('bk_');
+  const app = defineApp({
+    id: 'bench',
+    title: 'bench',
+    version: '1',
+    prefixes: ['/bench'],
+    envelope: (problem) => ({ status: problem.status, body: { code: problem.code ?? problem.kind, detail: problem.message } }),
+    settings: {},
+    migrations: {
+      '0001_init': {
+        async up(db: Kysely<unknown>) {
+          await db.schema.createTable('api_keys').addColumn('token_hash', 'text', (c) => c.primaryKey()).addColumn('name', 'text').execute();
+          await db.schema.createTable('items').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('name', 'text').addColumn('value', 'real').execute();
+        },
+      },
+    },
+    async register(scope, ctx) {
+      const db = ctx.database.db as Kysely<BenchSchema>;
+      await db.insertInto('api_keys').values({ token_hash: hashToken(token), name: 'bench' }).onConflict((oc) => oc.doNothing()).execute();
+      await db.insertInto('items').values([1, 2, 3, 4, 5].map((id) => ({ id, name: `item-${id}`, value: id * 1.5 }))).onConflict((oc) => oc.doNothing()).execute();
+      scope.addHook('onRequest', async (request) => {
+        const key = request.headers['x-api-key'];
+        const found = typeof key === 'string' && (await db.selectFrom('api_keys').select('name').where('token_hash', '=', hashToken(key)).executeTakeFirst());
+        if (!found) throw new AppError(401, 'invalid_api_key', 'Missing or invalid API key');
+      });
+      scope.get('/bench/items', async () => db.selectFrom('items').selectAll().orderBy('id').execute());
+    },
+  });
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-'));
+  const server = await createServer({
+    apps: [app],
+    env: { ...process.env, BURROW_DATA_DIR: dataDir, BURROW_PORT: '0', BURROW_LOG_LEVEL: 'silent' },
+    announce: () => {},
+  });
+  return { url: await server.listen(), token };
+}
+
+const result = mode === 'bare' ? { url: await bare() } : await burrow();
+process.stdout.write(`${JSON.stringify(result)}\n`);
