@@ -9,7 +9,7 @@ import { registerKeyCommands } from './cli.ts';
 import { squirrelMigrations } from './db/migrations/index.ts';
 import type { SquirrelDb } from './db/schema.ts';
 import { squirrelEnvelope } from './envelope.ts';
-import { createMemoryCache } from './live/cache.ts';
+import { createMemoryCache, type LiveCache } from './live/cache.ts';
 import { registerPvRoutes } from './pvs/routes.ts';
 import { createPvService } from './pvs/service.ts';
 import { squirrelSettings, type SquirrelSettingsSpec } from './settings.ts';
@@ -33,41 +33,53 @@ async function provisionKeys(keys: ApiKeyService, ctx: SquirrelContext): Promise
   }
 }
 
+/** What tests and embedders may inject so they share instances with the app. */
+export interface SquirrelOptions {
+  /** the live cache; the memory backend unless given */
+  cache?: LiveCache;
+}
+
 /**
  * Squirrel: an EPICS PV registry with snapshots and restore (spec specs/squirrel.md, seed
  * squirrel-api-reference.txt). Resources: API keys, tags, PVs.
  */
-export const squirrelApp = defineApp({
-  id: 'squirrel',
-  title: 'Squirrel Backend',
-  version: '0.2.0',
-  description: 'EPICS PV snapshot and restore',
-  prefixes: ['/v1/pvs', '/v1/snapshots', '/v1/tags', '/v1/jobs', '/v1/health', '/v1/api-keys', '/v1/ws', '/ws'],
-  envelope: squirrelEnvelope,
-  settings: squirrelSettings,
-  demoDefaults: { SQUIRREL_SOFT_IOC: 'demo', SQUIRREL_DEMO_SEED: true },
-  migrations: squirrelMigrations,
-  bodyLimit: (settings) => settings.SQUIRREL_MAX_BODY_BYTES,
+export function createSquirrelApp(options: SquirrelOptions = {}) {
+  return defineApp({
+    id: 'squirrel',
+    title: 'Squirrel Backend',
+    version: '0.2.0',
+    description: 'EPICS PV snapshot and restore',
+    prefixes: ['/v1/pvs', '/v1/snapshots', '/v1/tags', '/v1/jobs', '/v1/health', '/v1/api-keys', '/v1/ws', '/ws'],
+    envelope: squirrelEnvelope,
+    settings: squirrelSettings,
+    demoDefaults: { SQUIRREL_SOFT_IOC: 'demo', SQUIRREL_DEMO_SEED: true },
+    migrations: squirrelMigrations,
+    bodyLimit: (settings) => settings.SQUIRREL_MAX_BODY_BYTES,
 
-  async register(scope, ctx) {
-    const database = ctx.database as AppDatabase<SquirrelDb>;
-    const keys = createApiKeyService(createApiKeyRepo(database.db), database.dialect);
-    await provisionKeys(keys, ctx);
-    installAuth(scope, keys, { publicHeartbeat: ctx.settings.SQUIRREL_PUBLIC_HEARTBEAT });
-    const perMinute = ctx.settings.SQUIRREL_RATE_LIMIT_PER_MINUTE;
-    if (perMinute > 0) {
-      scope.addHook('preHandler', rateLimitHook({ store: ctx.rateLimitStore, limit: perMinute, windowMs: 60_000, key: (request) => request.squirrelCaller?.id }));
-    }
+    async register(scope, ctx) {
+      const database = ctx.database as AppDatabase<SquirrelDb>;
+      const keys = createApiKeyService(createApiKeyRepo(database.db), database.dialect);
+      await provisionKeys(keys, ctx);
+      // Bodies are JSON only (spec §2 Bodies): text/plain is 415 like any other type.
+      scope.removeContentTypeParser('text/plain');
+      installAuth(scope, keys, { publicHeartbeat: ctx.settings.SQUIRREL_PUBLIC_HEARTBEAT });
+      const perMinute = ctx.settings.SQUIRREL_RATE_LIMIT_PER_MINUTE;
+      if (perMinute > 0) {
+        scope.addHook('preHandler', rateLimitHook({ store: ctx.rateLimitStore, limit: perMinute, windowMs: 60_000, key: (request) => request.squirrelCaller?.id }));
+      }
 
-    const cache = createMemoryCache();
-    const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
+      const cache = options.cache ?? createMemoryCache();
+      const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
 
-    registerApiKeyRoutes(scope, keys);
-    registerTagRoutes(scope, createTagService(database));
-    registerPvRoutes(scope, pvs, cache);
-  },
+      registerApiKeyRoutes(scope, keys);
+      registerTagRoutes(scope, createTagService(database));
+      registerPvRoutes(scope, pvs, cache);
+    },
 
-  cli(registry) {
-    registerKeyCommands(registry);
-  },
-});
+    cli(registry) {
+      registerKeyCommands(registry);
+    },
+  });
+}
+
+export const squirrelApp = createSquirrelApp();
