@@ -3,15 +3,18 @@ import { registerAuthRoutes } from './auth/routes.ts';
 import { logStartup, loadSecretKey, seedAdmin } from './bootstrap.ts';
 import { createWebmacsContext } from './context.ts';
 import { registerDashboardRoutes } from './dashboards/routes.ts';
+import { registerEventRoutes } from './events/routes.ts';
 import { webmacsMigrations } from './db/migrations/index.ts';
 import { webmacsEnvelope } from './envelope.ts';
 import { registerHealthRoutes } from './health/routes.ts';
+import { createLab } from './ingestion/index.ts';
 import { installWebmacsHttp } from './http.ts';
 import { registerLoggingRoutes } from './logging/routes.ts';
 import { installRateLimit } from './ratelimit.ts';
 import { webmacsDemoDefaults, webmacsSettings } from './settings.ts';
 import { registerTokenRoutes } from './tokens/routes.ts';
 import { registerUserRoutes } from './users/routes.ts';
+import { registerWebSocketRoutes } from './ws/routes.ts';
 
 const JSON_BODY_LIMIT = 2 * 1024 * 1024;
 
@@ -51,7 +54,10 @@ export const webmacsApp = defineApp({
     registerTokenRoutes(scope, wm);
     registerUserRoutes(scope, wm);
 
-    // Lab data (part B mounts here: events, experiments, datapoints, ingestion, ws, webhooks, rules, ota, plugins)
+    // Lab data: one ingestion pipeline shared by REST, sockets and the controller
+    const lab = createLab(wm);
+    registerEventRoutes(scope, wm, lab);
+    registerWebSocketRoutes(scope, wm, lab);
 
     // Presentation and operations
     registerDashboardRoutes(scope, wm);
