@@ -5,13 +5,13 @@ import {
   writeNotifyRequest,
   writeRequest,
   type AccessRights,
-  type CaMessage,
 } from '../codec.ts';
-import { CA_V413, ECA_CHANDESTROY, ECA_DISCONN, ECA_NORDACCESS, ECA_NORMAL, ECA_NOWTACCESS, ECA_TIMEOUT, DBE_ALARM, DBE_VALUE } from '../constants.ts';
-import type { Circuit, CircuitChannel, CircuitOperation } from './circuit.ts';
+import { CA_V413, ECA_CHANDESTROY, ECA_DISCONN, ECA_NORDACCESS, ECA_NOWTACCESS, ECA_TIMEOUT, DBE_ALARM, DBE_VALUE } from '../constants.ts';
+import type { Circuit, CircuitChannel } from './circuit.ts';
 import type { CaLogger } from './config.ts';
 import { Subscription, type SubscriptionListener } from './subscription.ts';
-import { encodePutValue, readingOf, resolveDbrType, type CaReading, type DbrRequest, type PutValue } from './values.ts';
+import { ConnectionWaiter, PendingRequest, type PendingOwner } from './pending.ts';
+import { encodePutValue, resolveDbrType, type CaReading, type DbrRequest, type PutValue } from './values.ts';
 
 export type ChannelState = 'searching' | 'connecting' | 'connected' | 'disconnected' | 'closed';
 
@@ -61,11 +61,6 @@ export interface ChannelHost {
   nextSubscriptionId(): number;
 }
 
-interface Waiter {
-  resolve(): void;
-  reject(error: Error): void;
-}
-
 /**
  * A named process variable. It finds its server, connects, and comes back by itself after a circuit
  * or server failure, re-sending its subscriptions; callers watch `connect`/`disconnect` events.
@@ -81,8 +76,14 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
   #nativeType = -1;
   #nativeCount = 0;
   #access: AccessRights = { read: false, write: false };
-  readonly #waiters = new Set<Waiter>();
-  readonly #operations = new Set<CircuitOperation>();
+  readonly #waiters = new Set<ConnectionWaiter>();
+  readonly #operations = new Set<PendingRequest>();
+  readonly #requestOwner: PendingOwner = {
+    release: (request) => {
+      this.#operations.delete(request);
+      this.#circuit?.untrack(request.ioid);
+    },
+  };
   readonly #subscriptions = new Set<Subscription>();
 
   constructor(host: ChannelHost, cid: number, name: string) {
@@ -123,27 +124,13 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
   waitConnected(options: OperationOptions = {}): Promise<void> {
     if (this.#state === 'connected') return Promise.resolve();
     if (this.#state === 'closed') return Promise.reject(this.#closedError());
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason as Error);
     const timeoutMs = options.timeoutMs ?? this.#host.defaultTimeoutMs;
-    return new Promise<void>((resolve, reject) => {
-      const signal = options.signal;
-      const onAbort = () => waiter.reject(signal!.reason as Error);
-      const timer = setTimeout(() => {
-        const what = this.#state === 'searching' ? 'not found' : 'not connected';
-        waiter.reject(new CaStatusError(ECA_TIMEOUT, `${this.name}: channel ${what} within ${seconds(timeoutMs)} s`));
-      }, timeoutMs);
-      const settle = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#waiters.delete(waiter);
-      };
-      const waiter: Waiter = {
-        resolve: () => (settle(), resolve()),
-        reject: (error) => (settle(), reject(error)),
-      };
-      if (signal?.aborted) return reject(signal.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#waiters.add(waiter);
-    });
+    const onTimeout = () => {
+      const what = this.#state === 'searching' ? 'not found' : 'not connected';
+      return new CaStatusError(ECA_TIMEOUT, `${this.name}: channel ${what} within ${seconds(timeoutMs)} s`);
+    };
+    return new ConnectionWaiter(this.#waiters, timeoutMs, onTimeout, options.signal).promise;
   }
 
   /** READ_NOTIFY: one value in the requested type */
@@ -153,10 +140,8 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     if (!this.#access.read) throw new CaStatusError(ECA_NORDACCESS, this.name);
     const dataType = resolveDbrType(options.type ?? 'plain', this.#nativeType);
     const dataCount = options.count ?? this.#defaultCount();
-    return this.#request(options, started, (ioid) => readNotifyRequest({ dataType, dataCount, sid: this.#sid, ioid }), (message) => {
-      if (message.p1 !== ECA_NORMAL) throw new CaStatusError(message.p1, this.name);
-      return readingOf(message);
-    });
+    const reading = await this.#request(options, started, true, (ioid) => readNotifyRequest({ dataType, dataCount, sid: this.#sid, ioid }));
+    return reading!;
   }
 
   /** WRITE without confirmation: resolves once the write is queued on the circuit */
@@ -173,9 +158,7 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     await this.waitConnected(options);
     if (!this.#access.write) throw new CaStatusError(ECA_NOWTACCESS, this.name);
     const encoded = encodePutValue(value, this.#nativeType, options.fieldType);
-    await this.#request(options, started, (ioid) => writeNotifyRequest({ ...encoded, sid: this.#sid, ioid }), (message) => {
-      if (message.p1 !== ECA_NORMAL) throw new CaStatusError(message.p1, this.name);
-    });
+    await this.#request(options, started, false, (ioid) => writeNotifyRequest({ ...encoded, sid: this.#sid, ioid }));
   }
 
   /** EVENT_ADD, kept across reconnections until cancelled */
@@ -204,8 +187,11 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     this.#state = 'closed';
     this.#host.stopSearching(this);
     this.#circuit?.detach(this, wasConnected ? this.#sid : undefined);
-    this.#failOperations(this.#closedError());
-    for (const waiter of [...this.#waiters]) waiter.reject(this.#closedError());
+    if (this.#operations.size || this.#waiters.size) {
+      const error = this.#closedError();
+      this.#failOperations(error);
+      for (const waiter of [...this.#waiters]) waiter.reject(error);
+    }
     for (const subscription of this.#subscriptions) subscription.detach();
     this.#subscriptions.clear();
     this.#circuit = undefined;
@@ -253,7 +239,7 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     if (this.#state === 'closed') return;
     const wasConnected = this.#state === 'connected';
     // operations fail, but callers waiting for a connection keep waiting: the channel is searching again
-    this.#failOperations(new CaStatusError(ECA_DISCONN, `${this.name}: ${reason}`));
+    if (this.#operations.size) this.#failOperations(new CaStatusError(ECA_DISCONN, `${this.name}: ${reason}`));
     for (const subscription of this.#subscriptions) subscription.detach();
     this.#circuit = undefined;
     this.#state = 'disconnected';
@@ -272,40 +258,21 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     return CA_V413(this.#circuit?.serverMinorVersion ?? 0) ? 0 : this.#nativeCount;
   }
 
-  #request<T>(options: OperationOptions, started: number, build: (ioid: number) => Buffer, parse: (message: CaMessage) => T): Promise<T> {
+  #request(options: OperationOptions, started: number, expectsReading: boolean, build: (ioid: number) => Buffer): Promise<CaReading | undefined> {
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason as Error);
     const circuit = this.#circuit!;
-    const timeoutMs = options.timeoutMs ?? this.#host.defaultTimeoutMs;
-    const signal = options.signal;
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = () => operation.fail(signal!.reason as Error);
-      const timer = setTimeout(
-        () => operation.fail(new CaStatusError(ECA_TIMEOUT, `${this.name}: no reply within ${seconds(timeoutMs)} s`)),
-        Math.max(0, timeoutMs - (performance.now() - started)),
-      );
-      const settle = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        this.#operations.delete(operation);
-        circuit.untrack(operation.ioid);
-      };
-      const operation: CircuitOperation = {
-        ioid: this.#host.nextIoid(),
-        complete: (message) => {
-          const result = parse(message);
-          settle();
-          resolve(result);
-        },
-        fail: (error) => {
-          settle();
-          reject(error);
-        },
-      };
-      if (signal?.aborted) return operation.fail(signal.reason as Error);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#operations.add(operation);
-      circuit.track(operation);
-      circuit.send(build(operation.ioid));
+    const request = new PendingRequest({
+      ioid: this.#host.nextIoid(),
+      owner: this.#requestOwner,
+      channelName: this.name,
+      expectsReading,
+      timeoutMs: (options.timeoutMs ?? this.#host.defaultTimeoutMs) - (performance.now() - started),
+      signal: options.signal,
     });
+    this.#operations.add(request);
+    circuit.track(request);
+    circuit.send(build(request.ioid));
+    return request.promise;
   }
 
   #failOperations(error: Error): void {

@@ -144,7 +144,10 @@ export class Context {
       return;
     }
     this.#scheduler.remove(channel.cid);
-    channel.onFound(this.#circuitFor(host, reply.port));
+    const circuit = this.#circuitFor(host, reply.port);
+    // the server's VERSION on the circuit is authoritative; until it arrives the search reply's will do
+    circuit.serverMinorVersion ||= reply.minorVersion;
+    channel.onFound(circuit);
   }
 
   #onBeacon(beacon: Beacon, senderAddress: string): void {
