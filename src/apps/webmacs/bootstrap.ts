@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConfigError } from '../../core/config.ts';
-import { hashPassword } from '../../core/secrets/index.ts';
 import type { WebmacsContext } from './context.ts';
 import { newPublicId } from './ids.ts';
 import type { WebmacsSettings } from './settings.ts';
@@ -60,7 +59,7 @@ export async function seedAdmin(wm: WebmacsContext): Promise<void> {
       public_id: newPublicId('usr'),
       email: settings.WEBMACS_INITIAL_ADMIN_EMAIL,
       username: settings.WEBMACS_INITIAL_ADMIN_USERNAME,
-      password_hash: await hashPassword(password),
+      password_hash: await wm.hashPassword(password),
       role: 'admin',
       registered_on: now,
       password_changed_at: null,

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AppContext } from '../../core/app.ts';
 import type { AppDatabase } from '../../core/db/index.ts';
 import { createAuthGuard, type AuthGuard } from './auth/guard.ts';
+import { passwordHasher } from './auth/passwords.ts';
 import { revocationsRepo } from './auth/repo.ts';
 import type { WebmacsDatabase } from './db/schema.ts';
 import { loggingRepo } from './logging/repo.ts';
@@ -24,6 +25,8 @@ export interface WebmacsContext {
   readonly secretKey: string;
   readonly auth: AuthGuard;
   readonly users: UsersRepo;
+  /** argon2id at the configured cost; verify with the core's verifyPassword */
+  readonly hashPassword: (password: string) => Promise<string>;
   /** writes LogEntries (logins, experiment start/stop, rule actions, health changes) */
   readonly log: LoggingService;
   /** process start, for `/health` uptime (epoch ms) */
@@ -49,6 +52,7 @@ export function createWebmacsContext(app: AppContext<WebmacsSettingsSpec>, secre
     secretKey,
     auth,
     users,
+    hashPassword: passwordHasher(app.settings.WEBMACS_ARGON2_MEMORY_KIB, app.settings.WEBMACS_ARGON2_TIME_COST),
     log: loggingService(loggingRepo(db)),
     startedAt: Date.now(),
   };

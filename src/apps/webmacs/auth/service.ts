@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { hashPassword, verifyPassword } from '../../../core/secrets/index.ts';
+import { verifyPassword } from '../../../core/secrets/index.ts';
 import type { WebmacsContext } from '../context.ts';
 import { errors } from '../errors.ts';
 import { nowMicros } from '../time.ts';
@@ -11,7 +11,7 @@ import type { RevocationsRepo } from './repo.ts';
 export function authService(wm: WebmacsContext, lockout: LoginLockout, revocations: RevocationsRepo) {
   // Unknown emails still pay for one verify, so response time does not tell which emails exist (spec §2.4).
   let dummyHash: Promise<string> | undefined;
-  const dummy = () => (dummyHash ??= hashPassword(randomBytes(16).toString('hex')));
+  const dummy = () => (dummyHash ??= wm.hashPassword(randomBytes(16).toString('hex')));
 
   async function tokenResponse(user: UserRow) {
     const { token, expiresIn } = await wm.auth.issueAccessToken(user);
@@ -51,7 +51,7 @@ export function authService(wm: WebmacsContext, lockout: LoginLockout, revocatio
     async changePassword(user: UserRow, currentPassword: string, newPassword: string) {
       if (!(await verifyPassword(user.password_hash, currentPassword))) throw errors.currentPasswordIncorrect();
       const changedAt = nowMicros();
-      await wm.users.update(user.id, { password_hash: await hashPassword(newPassword), password_changed_at: changedAt });
+      await wm.users.update(user.id, { password_hash: await wm.hashPassword(newPassword), password_changed_at: changedAt });
       const { access_token } = await tokenResponse({ ...user, password_changed_at: changedAt });
       return { status: 'success' as const, message: 'Password successfully changed.', access_token };
     },

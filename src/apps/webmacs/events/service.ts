@@ -60,7 +60,8 @@ export function eventsService({ repo, database, lab, deleteChunkRows }: EventsSe
     async create(userId: number, body: EventCreateBody): Promise<string> {
       checkRange(body.min_value, body.max_value, body);
       const publicId = newPublicId('evt');
-      await unique(() => repo.insert({ public_id: publicId, ...body, user_id: userId, created_on: nowMicros() }));
+      const { name, min_value, max_value, unit, type } = body;
+      await unique(() => repo.insert({ public_id: publicId, name, min_value, max_value, unit, type, user_id: userId, created_on: nowMicros() }));
       lab.events.invalidate();
       return publicId;
     },
@@ -68,7 +69,8 @@ export function eventsService({ repo, database, lab, deleteChunkRows }: EventsSe
     async update(publicId: string, body: EventUpdateBody): Promise<void> {
       const row = await get(publicId);
       checkRange(body.min_value ?? row.min_value, body.max_value ?? row.max_value, body);
-      await unique(() => repo.update(row.id, body));
+      const { name, min_value, max_value, unit, type } = body;
+      await unique(() => repo.update(row.id, { name, min_value, max_value, unit, type }));
       lab.events.invalidate();
     },
 

@@ -8,7 +8,7 @@ import { toUserJson, usersService } from './service.ts';
 /** `/api/v1/users`: admin only, every verb (seed; D1). */
 export function registerUserRoutes(scope: FastifyInstance, wm: WebmacsContext): void {
   const { auth } = wm;
-  const users = usersService(wm.users, wm.database);
+  const users = usersService(wm.users, wm.database, wm.hashPassword);
   const admin = auth.requireRole('admin');
   const tags = ['users'];
 

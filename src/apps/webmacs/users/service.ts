@@ -1,4 +1,3 @@
-import { hashPassword } from '../../../core/secrets/index.ts';
 import type { AppDatabase } from '../../../core/db/index.ts';
 import type { Role, WebmacsDatabase } from '../db/schema.ts';
 import { errors } from '../errors.ts';
@@ -22,7 +21,7 @@ export function toUserJson(user: UserRow) {
   };
 }
 
-export function usersService(repo: UsersRepo, database: AppDatabase<WebmacsDatabase>) {
+export function usersService(repo: UsersRepo, database: AppDatabase<WebmacsDatabase>, hashPassword: (password: string) => Promise<string>) {
   /** Unique email (case-insensitive) and username; a race still ends in the unique index → 409, never 500 (D5). */
   async function conflictGuard<T>(work: () => Promise<T>): Promise<T> {
     try {
