@@ -94,11 +94,19 @@ describe('DBR codec', () => {
     fc.assert(
       fc.property(dbrSample.filter(({ dbrType, data }) => dbrSizeN(dbrType, data.value.length) > 0), fc.nat(), ({ dbrType, data }, cut) => {
         const bytes = encodeDbr(dbrType, data);
-        const truncated = bytes.subarray(0, cut % bytes.length);
+        const lenientString = dbrFieldType(dbrType) === DBF_STRING && data.value.length === 1;
+        const truncated = bytes.subarray(0, lenientString ? Math.min(cut % bytes.length, dbrValueOffset(dbrType)) : cut % bytes.length);
         assert.throws(() => decodeDbr(dbrType, data.value.length, truncated), CaProtocolError);
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('accepts a lone DBR_STRING cut short after its NUL, as libca writes a scalar string', () => {
+    assert.deepStrictEqual(decodeDbr(0, 1, Buffer.from('world\0\0\0')).value, ['world']);
+    assert.deepStrictEqual(decodeDbr(0, 1, Buffer.from('no-nul')).value, ['no-nul']);
+    assert.throws(() => decodeDbr(0, 2, Buffer.from('a\0b\0')), CaProtocolError);
+    assert.throws(() => decodeDbr(7, 1, Buffer.alloc(4)), CaProtocolError);
   });
 
   it('never throws anything but CaProtocolError on garbage types, counts and bytes', () => {

@@ -276,13 +276,16 @@ export function encodeDbr(dbrType: number, data: DbrInput): Buffer {
 
 /**
  * Decodes `count` elements of a DBR payload (padding after them is ignored). A payload too short for
- * the type and count, or an unsupported type, throws CaProtocolError.
+ * the type and count, or an unsupported type, throws CaProtocolError; the one exception is a single
+ * string element cut short after its NUL, which is how libca writes a scalar string.
  */
 export function decodeDbr(dbrType: number, count: number, payload: Buffer): DbrData {
   const fieldType = dbrFieldType(dbrType);
   if (!Number.isInteger(count) || count < 0) throw new CaProtocolError(`invalid element count ${count}`);
+  // libca sends a lone DBR_STRING as strlen + 1 bytes (padded to 8), not the whole 40-byte slot
+  const shortString = fieldType === DBF_STRING && count === 1 && payload.length > dbrValueOffset(dbrType);
   const needed = dbrSizeN(dbrType, count);
-  if (payload.length < needed) {
+  if (payload.length < needed && !shortString) {
     throw new CaProtocolError(`${dbrName(dbrType)} × ${count} needs ${needed} bytes; the payload has ${payload.length}`);
   }
   const offset = dbrValueOffset(dbrType);

@@ -1,0 +1,11 @@
+export { SoftIoc, type SoftIocOptions, type SoftIocStats } from './ioc.ts';
+export { PvDatabase } from './database.ts';
+export { SoftPv } from './pv.ts';
+export { Simulation, type SimulationOptions } from './simulation.ts';
+export { parsePvDefinition, PvDefinitionError, type PvDefinition, type PvLimits, type PvTypeName, type SimSpec, type FollowSpec } from './definition.ts';
+export { DEFAULT_GENERATED_PREFIX, generatedPvDefinitions } from './generate.ts';
+export { parseJsonPvFile } from './loaders/json.ts';
+export { parseDbFile, parseMacros, substituteMacros, type DbLoadResult } from './loaders/db.ts';
+export { loadPvFile, loadPvSources, type LoadedPvs, type PvSources } from './sources.ts';
+export { serveControlLines } from './control.ts';
+export { limitAlarm, type Alarm } from './alarms.ts';
