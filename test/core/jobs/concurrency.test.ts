@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { JobEngine } from '../../../src/core/jobs/index.ts';
-import { jobsFixture, type JobsFixture } from './helpers.ts';
+import { deferred, jobsFixture, type JobsFixture } from './helpers.ts';
 
 /** Counts how many handlers run at once, overall and per key. */
 function occupancy() {
@@ -22,6 +22,9 @@ function occupancy() {
         active -= 1;
         activeByKey.set(key, (activeByKey.get(key) ?? 1) - 1);
       }
+    },
+    get active() {
+      return active;
     },
     get peak() {
       return peak;
@@ -94,9 +97,15 @@ describe('job concurrency', () => {
 
   it('keeps to the per-type limit within the engine-wide limit', async () => {
     const seen = occupancy();
+    // Handlers hold their slots until all five are taken, so the peak does not depend on timing.
+    const saturated = deferred();
+    const hold = () => {
+      if (seen.active === 5) saturated.resolve();
+      return saturated.promise;
+    };
     const engine = await fx.engine({ concurrency: 5 });
-    engine.define('heavy', () => seen.during('heavy', () => sleep(15)), { concurrency: 2 });
-    engine.define('light', () => seen.during('light', () => sleep(15)));
+    engine.define('heavy', () => seen.during('heavy', hold), { concurrency: 2 });
+    engine.define('light', () => seen.during('light', hold));
     const jobs = await engine.enqueueMany([
       ...Array.from({ length: 8 }, () => ({ type: 'heavy', payload: null })),
       ...Array.from({ length: 8 }, () => ({ type: 'light', payload: null })),
