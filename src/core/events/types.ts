@@ -21,3 +21,24 @@ export interface EventBus {
   subscribe<T = unknown>(pattern: string, handler: BusHandler<T>): () => void;
   close(): Promise<void>;
 }
+
+/** What the bus has done since it was created, for /metrics and health. */
+export interface EventBusStats {
+  /** publish() calls */
+  published: number;
+  /** handler invocations, for local and remote messages alike */
+  delivered: number;
+  /** handlers that threw or whose promise rejected */
+  handlerErrors: number;
+  /** messages from other instances received over Redis */
+  received: number;
+  /** publishes that could not be handed to Redis (outage, backlog full, unserialisable payload) */
+  dropped: number;
+  /** `disabled` without REDIS_URL; `unavailable` while either Redis connection is down */
+  redis: 'disabled' | 'ready' | 'unavailable';
+}
+
+/** The bus as the server owns it: the app-facing EventBus plus its counters. */
+export interface MeteredEventBus extends EventBus {
+  stats(): EventBusStats;
+}
