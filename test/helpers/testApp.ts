@@ -84,7 +84,7 @@ export function createNotesApp(overrides: Partial<BurrowApp> = {}): BurrowApp {
   });
 }
 
-async function nextId(db: Kysely<{ notes: { id: number } }>): Promise<number> {
+async function nextId(db: Kysely<{ notes: { id: number; title: string; stars: number } }>): Promise<number> {
   const row = await sql<{ next: number }>`select coalesce(max(id), 0) + 1 as next from notes`.execute(db);
   return Number(row.rows[0]?.next ?? 1);
 }

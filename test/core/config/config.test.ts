@@ -41,7 +41,7 @@ describe('config: environment validated at start', () => {
   });
 
   it('demo overrides replace defaults but never explicit values', () => {
-    const spec = { N: env.int({ default: 1, description: 'n' }), M: env.int({ default: 1, description: 'm' }) };
+    const spec = { N: env.int<number>({ default: 1, description: 'n' }), M: env.int<number>({ default: 1, description: 'm' }) };
     assert.deepEqual(readSettings(spec, { M: '5' }, { N: 10, M: 10 }), { N: 10, M: 5 });
   });
 
