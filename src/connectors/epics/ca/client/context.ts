@@ -1,4 +1,5 @@
 import type { Beacon, SearchReply } from '../codec.ts';
+import { CaRepeater } from '../repeater.ts';
 import { BeaconTracker } from './beacons.ts';
 import { Channel, type ChannelHost } from './channel.ts';
 import { Circuit } from './circuit.ts';
@@ -40,6 +41,7 @@ export class Context {
   readonly #beacons: BeaconTracker;
   readonly #host: ChannelHost;
   readonly #ready: Promise<void>;
+  #repeater: CaRepeater | undefined;
   /** channels created before the socket was ready, searched once it is */
   #waitingForStart: Set<Channel> | undefined = new Set();
   #nextCid = 1;
@@ -100,11 +102,21 @@ export class Context {
     for (const circuit of circuits) circuit.close('context closed', { quiet: true });
     for (const channel of [...this.#channels.values()]) channel.close();
     this.#scheduler.close();
-    await Promise.all([this.#transport.close(), ...circuits.map((circuit) => circuit.closedPromise)]);
+    await Promise.all([this.#transport.close(), this.#repeater?.stop(), ...circuits.map((circuit) => circuit.closedPromise)]);
   }
 
   async #start(): Promise<void> {
     try {
+      // spec §5.3: beacons reach clients through a repeater; with none running, this context hosts one
+      if (this.config.startRepeater) {
+        this.#repeater = await CaRepeater.startIfFree({
+          port: this.config.repeaterPort,
+          onError: (err, where) => this.#logger.debug(`CA repeater (${where}): ${err.message}`),
+        }).catch((err: Error) => {
+          this.#logger.warn(`CA repeater not started, beacons will not be seen: ${err.message}`);
+          return undefined;
+        });
+      }
       await this.#transport.start();
     } finally {
       const waiting = this.#waitingForStart ?? new Set<Channel>();
