@@ -1,0 +1,249 @@
+import type { Kysely } from 'kysely';
+import { uuidv7 } from '../secrets/index.ts';
+import { deliver, type DeliveryResult } from './deliver.ts';
+import { createOutboundRepository, type AttemptOutcome, type DeliveryRow, type OutboundSchema } from './repository.ts';
+import { signBody, standardWebhookHeaders } from './signing.ts';
+import type { DeliveryListener, DeliverySigning, NewDelivery, Outbound, OutboundDelivery, OutboundOptions } from './types.ts';
+
+/** How long past its timeout an attempt's claim lasts before another instance may assume it died. */
+const LEASE_MARGIN_MS = 30_000;
+
+/** Worth another try: the receiver may recover. A refusal (4xx, blocked, bad URL) will not change. */
+function isRetryable(result: DeliveryResult): boolean {
+  if (result.errorKind === 'timeout' || result.errorKind === 'transport') return true;
+  if (result.errorKind !== 'http' || result.status === null) return false;
+  return result.status === 408 || result.status === 425 || result.status === 429 || result.status >= 500;
+}
+
+function toDelivery(row: DeliveryRow): OutboundDelivery {
+  const signing = row.signing === null ? null : (JSON.parse(row.signing) as DeliverySigning);
+  return {
+    id: row.id,
+    target: row.target,
+    url: row.url,
+    eventType: row.event_type,
+    payload: row.payload,
+    headers: JSON.parse(row.headers) as Record<string, string>,
+    signingScheme: signing?.scheme ?? null,
+    status: row.status,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at : null,
+    lastError: row.last_error,
+    responseCode: row.response_code,
+    durationMs: row.duration_ms,
+    redeliveryOf: row.redelivery_of,
+    createdAt: row.created_at,
+    deliveredAt: row.delivered_at,
+  };
+}
+
+export function createOutbound(options: OutboundOptions): Outbound {
+  const { logger, guard } = options;
+  const concurrency = options.concurrency ?? 10;
+  const retryDelaysMs = options.retryDelaysMs ?? [2000, 4000];
+  const defaultMaxAttempts = options.maxAttempts ?? retryDelaysMs.length + 1;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
+  const pollIntervalMs = options.pollIntervalMs ?? 1000;
+  const leaseMs = timeoutMs + LEASE_MARGIN_MS;
+  const db = options.database.db as Kysely<OutboundSchema>;
+  const repository = createOutboundRepository(db);
+  const listeners = new Set<DeliveryListener>();
+  const inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
+  let running = false;
+  let timer: NodeJS.Timeout | undefined;
+  let pumping: Promise<void> | undefined;
+  let pumpAgain = false;
+
+  const newRow = (delivery: NewDelivery, nextAttemptAt: number, redeliveryOf: string | null = null): DeliveryRow => {
+    const maxAttempts = delivery.maxAttempts ?? defaultMaxAttempts;
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+    return {
+      id: uuidv7(),
+      target: delivery.target,
+      url: delivery.url,
+      event_type: delivery.eventType,
+      payload: delivery.payload,
+      headers: JSON.stringify(delivery.headers ?? {}),
+      signing: delivery.signing ? JSON.stringify(delivery.signing) : null,
+      status: 'pending',
+      attempts: 0,
+      max_attempts: maxAttempts,
+      next_attempt_at: nextAttemptAt,
+      last_error: null,
+      response_code: null,
+      duration_ms: null,
+      redelivery_of: redeliveryOf,
+      created_at: Date.now(),
+      delivered_at: null,
+    };
+  };
+
+  const attemptHeaders = (row: DeliveryRow): Record<string, string> => {
+    const headers = JSON.parse(row.headers) as Record<string, string>;
+    if (row.signing === null) return headers;
+    const signing = JSON.parse(row.signing) as DeliverySigning;
+    if (signing.scheme === 'hmac-sha256-hex') return { ...headers, [signing.header]: signBody(signing.secret, row.payload) };
+    const timestamp = Math.floor(Date.now() / 1000);
+    return { ...headers, ...standardWebhookHeaders({ secret: signing.secret, id: row.id, timestamp, body: row.payload }) };
+  };
+
+  const outcomeOf = (row: DeliveryRow, result: DeliveryResult): AttemptOutcome => {
+    const now = Date.now();
+    const attempts = row.attempts + 1;
+    const common = { attempts, next_attempt_at: row.next_attempt_at, response_code: result.status, duration_ms: result.durationMs };
+    if (result.ok) return { ...common, status: 'delivered', last_error: null, delivered_at: now };
+    const lastError = result.error ?? 'Delivery failed';
+    if (!isRetryable(result)) return { ...common, status: 'failed', last_error: lastError, delivered_at: null };
+    if (attempts >= row.max_attempts) return { ...common, status: 'dead_letter', last_error: lastError, delivered_at: null };
+    const scheduled = retryDelaysMs[Math.min(attempts - 1, retryDelaysMs.length - 1)] ?? 0;
+    const delay = Math.max(scheduled, Math.min(result.retryAfterMs ?? 0, maxRetryAfterMs));
+    return { ...common, status: 'pending', next_attempt_at: now + delay, last_error: lastError, delivered_at: null };
+  };
+
+  const notify = async (delivery: OutboundDelivery, result: DeliveryResult) => {
+    for (const listener of listeners) {
+      try {
+        await listener(delivery, result);
+      } catch (err) {
+        logger.warn({ err, deliveryId: delivery.id }, 'outbound result listener failed');
+      }
+    }
+  };
+
+  /** One attempt at a delivery this process has claimed. An attempt aborted by stop() is released, not counted. */
+  const attempt = (row: DeliveryRow): Promise<{ delivery: OutboundDelivery; result: DeliveryResult }> => {
+    const controller = new AbortController();
+    const run = async () => {
+      const result = await deliver({ url: row.url, headers: attemptHeaders(row), body: row.payload, timeoutMs, signal: controller.signal }, guard);
+      if (result.errorKind === 'aborted') {
+        await repository.release(row.id, Date.now());
+        return { delivery: toDelivery(row), result };
+      }
+      const outcome = outcomeOf(row, result);
+      await repository.recordAttempt(row.id, outcome);
+      const delivery = toDelivery({ ...row, ...outcome });
+      if (delivery.status === 'dead_letter' || delivery.status === 'failed') {
+        logger.warn({ deliveryId: row.id, target: row.target, status: delivery.status, error: result.error }, 'outbound delivery gave up');
+      }
+      await notify(delivery, result);
+      return { delivery, result };
+    };
+    const done = run().finally(() => {
+      inFlight.delete(row.id);
+      wake();
+    });
+    inFlight.set(row.id, { controller, done: done.catch(() => undefined) });
+    return done;
+  };
+
+  const scheduleWake = (nextDueAt: number | undefined) => {
+    const delay = nextDueAt === undefined ? pollIntervalMs : Math.min(Math.max(0, nextDueAt - Date.now()), pollIntervalMs);
+    clearTimeout(timer);
+    timer = setTimeout(wake, delay);
+    timer.unref();
+  };
+
+  const pump = async () => {
+    clearTimeout(timer);
+    try {
+      let free = concurrency - inFlight.size;
+      while (running && free > 0) {
+        const due = await repository.due(Date.now(), free);
+        for (const candidate of due) {
+          if (!running) break;
+          const row = await repository.claim(candidate.id, candidate.next_attempt_at, Date.now() + leaseMs);
+          if (row) {
+            attempt(row).catch((err) => logger.error({ err, deliveryId: row.id }, 'outbound attempt could not be recorded'));
+          }
+        }
+        if (due.length < free) break;
+        free = concurrency - inFlight.size;
+      }
+      // With every slot busy, a finishing attempt wakes the pump; otherwise sleep until the next due delivery.
+      if (running && inFlight.size < concurrency) scheduleWake(await repository.nextDueAt());
+    } catch (err) {
+      logger.error({ err }, 'outbound dispatcher poll failed');
+      if (running) scheduleWake(undefined);
+    }
+  };
+
+  function wake(): void {
+    if (!running) return;
+    if (pumping) {
+      pumpAgain = true;
+      return;
+    }
+    pumping = pump().finally(() => {
+      pumping = undefined;
+      if (pumpAgain) {
+        pumpAgain = false;
+        wake();
+      }
+    });
+  }
+
+  return {
+    async enqueue(delivery, transaction) {
+      const row = newRow(delivery, Date.now());
+      await (transaction ? createOutboundRepository(transaction) : repository).insert(row);
+      wake();
+      return toDelivery(row);
+    },
+
+    async deliverNow(delivery) {
+      // Born claimed, so the background pump leaves the first attempt to this call.
+      const row = newRow(delivery, Date.now() + leaseMs);
+      await repository.insert(row);
+      return attempt(row);
+    },
+
+    async list(query = {}) {
+      const filter = { target: query.target, status: query.status };
+      const [rows, total] = await Promise.all([repository.list(filter, query.limit ?? 50, query.offset ?? 0), repository.count(filter)]);
+      return { items: rows.map(toDelivery), total };
+    },
+
+    async get(id) {
+      const row = await repository.findById(id);
+      return row && toDelivery(row);
+    },
+
+    async redeliver(id) {
+      const original = await repository.findById(id);
+      if (!original) return undefined;
+      const row = {
+        ...newRow(
+          { target: original.target, url: original.url, eventType: original.event_type, payload: original.payload, maxAttempts: original.max_attempts },
+          Date.now(),
+          original.id,
+        ),
+        headers: original.headers,
+        signing: original.signing,
+      };
+      await repository.insert(row);
+      wake();
+      return toDelivery(row);
+    },
+
+    onResult(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async start() {
+      running = true;
+      wake();
+      await pumping;
+    },
+
+    async stop() {
+      running = false;
+      clearTimeout(timer);
+      await pumping;
+      for (const { controller } of inFlight.values()) controller.abort();
+      await Promise.all([...inFlight.values()].map(({ done }) => done));
+    },
+  };
+}

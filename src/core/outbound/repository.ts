@@ -1,0 +1,116 @@
+import type { Kysely, Selectable } from 'kysely';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'dead_letter';
+
+export interface OutboundDeliveriesTable {
+  id: string;
+  target: string;
+  url: string;
+  event_type: string;
+  payload: string;
+  headers: string;
+  signing: string | null;
+  status: DeliveryStatus;
+  attempts: number;
+  max_attempts: number;
+  next_attempt_at: number;
+  last_error: string | null;
+  response_code: number | null;
+  duration_ms: number | null;
+  redelivery_of: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
+export interface OutboundSchema {
+  outbound_deliveries: OutboundDeliveriesTable;
+}
+
+export type DeliveryRow = Selectable<OutboundDeliveriesTable>;
+
+export interface DeliveryFilter {
+  target?: string;
+  status?: DeliveryStatus;
+}
+
+export type AttemptOutcome = Pick<
+  OutboundDeliveriesTable,
+  'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'response_code' | 'duration_ms' | 'delivered_at'
+>;
+
+/** All of outbound's SQL. */
+export function createOutboundRepository(db: Kysely<OutboundSchema>) {
+  const filtered = (filter: DeliveryFilter) => {
+    let query = db.selectFrom('outbound_deliveries');
+    if (filter.target !== undefined) query = query.where('target', '=', filter.target);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    return query;
+  };
+
+  const findById = (id: string): Promise<DeliveryRow | undefined> =>
+    db.selectFrom('outbound_deliveries').selectAll().where('id', '=', id).executeTakeFirst();
+
+  return {
+    findById,
+
+    async insert(row: DeliveryRow): Promise<void> {
+      await db.insertInto('outbound_deliveries').values(row).execute();
+    },
+
+    list(filter: DeliveryFilter, limit: number, offset: number): Promise<DeliveryRow[]> {
+      return filtered(filter).selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
+    },
+
+    async count(filter: DeliveryFilter): Promise<number> {
+      const row = await filtered(filter).select((eb) => eb.fn.countAll<number>().as('total')).executeTakeFirstOrThrow();
+      return Number(row.total);
+    },
+
+    due(now: number, limit: number): Promise<Array<Pick<DeliveryRow, 'id' | 'next_attempt_at'>>> {
+      return db
+        .selectFrom('outbound_deliveries')
+        .select(['id', 'next_attempt_at'])
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '<=', now)
+        .orderBy('next_attempt_at')
+        .limit(limit)
+        .execute();
+    },
+
+    async nextDueAt(): Promise<number | undefined> {
+      const row = await db
+        .selectFrom('outbound_deliveries')
+        .select((eb) => eb.fn.min('next_attempt_at').as('next'))
+        .where('status', '=', 'pending')
+        .executeTakeFirst();
+      return row?.next == null ? undefined : Number(row.next);
+    },
+
+    /**
+     * Takes a due delivery for one attempt by moving its next_attempt_at to the lease's end. Only one
+     * instance's update can match the old value; if the attempt dies with its process, the lease
+     * runs out and any instance retries it.
+     */
+    async claim(id: string, expectedNextAttemptAt: number, leaseUntil: number): Promise<DeliveryRow | undefined> {
+      const result = await db
+        .updateTable('outbound_deliveries')
+        .set({ next_attempt_at: leaseUntil })
+        .where('id', '=', id)
+        .where('status', '=', 'pending')
+        .where('next_attempt_at', '=', expectedNextAttemptAt)
+        .executeTakeFirst();
+      if (result.numUpdatedRows !== 1n) return undefined;
+      return findById(id);
+    },
+
+    async release(id: string, nextAttemptAt: number): Promise<void> {
+      await db.updateTable('outbound_deliveries').set({ next_attempt_at: nextAttemptAt }).where('id', '=', id).where('status', '=', 'pending').execute();
+    },
+
+    async recordAttempt(id: string, outcome: AttemptOutcome): Promise<void> {
+      await db.updateTable('outbound_deliveries').set(outcome).where('id', '=', id).execute();
+    },
+  };
+}
+
+export type OutboundRepository = ReturnType<typeof createOutboundRepository>;
