@@ -3,7 +3,9 @@ import { registerAuthRoutes } from './auth/routes.ts';
 import { logStartup, loadSecretKey, seedAdmin } from './bootstrap.ts';
 import { createWebmacsContext } from './context.ts';
 import { registerDashboardRoutes } from './dashboards/routes.ts';
+import { registerDatapointRoutes } from './datapoints/routes.ts';
 import { registerEventRoutes } from './events/routes.ts';
+import { registerExperimentRoutes } from './experiments/routes.ts';
 import { webmacsMigrations } from './db/migrations/index.ts';
 import { webmacsEnvelope } from './envelope.ts';
 import { registerHealthRoutes } from './health/routes.ts';
@@ -12,6 +14,7 @@ import { installWebmacsHttp } from './http.ts';
 import { registerLoggingRoutes } from './logging/routes.ts';
 import { installRateLimit } from './ratelimit.ts';
 import { webmacsDemoDefaults, webmacsSettings } from './settings.ts';
+import { registerSsoRoutes } from './sso/routes.ts';
 import { registerTokenRoutes } from './tokens/routes.ts';
 import { registerUserRoutes } from './users/routes.ts';
 import { registerWebSocketRoutes } from './ws/routes.ts';
@@ -51,12 +54,15 @@ export const webmacsApp = defineApp({
 
     // Accounts and access
     registerAuthRoutes(scope, wm);
+    registerSsoRoutes(scope, wm);
     registerTokenRoutes(scope, wm);
     registerUserRoutes(scope, wm);
 
     // Lab data: one ingestion pipeline shared by REST, sockets and the controller
     const lab = createLab(wm);
     registerEventRoutes(scope, wm, lab);
+    registerExperimentRoutes(scope, wm, lab);
+    registerDatapointRoutes(scope, wm, lab);
     registerWebSocketRoutes(scope, wm, lab);
 
     // Presentation and operations

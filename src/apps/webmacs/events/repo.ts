@@ -43,6 +43,7 @@ export function eventsRepo(db: Kysely<WebmacsDatabase>) {
       return Number(inserted.id);
     },
     async update(id: number, changes: EventChanges): Promise<void> {
+      if (Object.values(changes).every((value) => value === undefined)) return;
       await db.updateTable('events').set(changes).where('id', '=', id).execute();
     },
     /** Rules go with the event (FK cascade); widgets and mappings keep existing, unlinked (FK set null). */

@@ -1,10 +1,14 @@
+import { createSsrfGuard } from '../../../core/outbound/index.ts';
 import type { WebmacsContext } from '../context.ts';
 import { datapointPublicId } from '../ids.ts';
 import { isoOffset } from '../time.ts';
 import { CLOSE } from '../ws/connection.ts';
+import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
+import { webhooksRepo } from '../webhooks/repo.ts';
 import { StreamHub, type StreamPoint } from '../ws/hub.ts';
 import { EventIndex } from './event-index.ts';
-import { IngestionPipeline, type AcceptedPoint } from './pipeline.ts';
+import { IngestionPipeline, latestPerEvent, type AcceptedPoint } from './pipeline.ts';
+import { KeyedThrottle } from './throttle.ts';
 import { ingestionRepo } from './repo.ts';
 import { RunningExperimentCache } from './running-experiment.ts';
 
@@ -17,6 +21,7 @@ export interface Lab {
   experiments: RunningExperimentCache;
   pipeline: IngestionPipeline;
   stream: StreamHub;
+  webhooks: WebhookDispatcher;
 }
 
 function toStreamPoint(point: AcceptedPoint): StreamPoint {
@@ -41,6 +46,19 @@ export function createLab(wm: WebmacsContext): Lab {
     requirePluginLink: settings.WEBMACS_REQUIRE_PLUGIN_LINK,
     logger: app.logger.child({ component: 'ingestion' }),
   });
+  const webhooks = new WebhookDispatcher({
+    database: wm.database,
+    repo: webhooksRepo(wm.db),
+    jobs: app.jobs,
+    guard: createSsrfGuard({ allowLoopback: settings.WEBMACS_WEBHOOK_ALLOW_LOOPBACK }),
+    logger: app.logger.child({ component: 'webhooks' }),
+    userAgent: `burrow-webmacs/${settings.WEBMACS_VERSION}`,
+    timeoutMs: settings.WEBMACS_WEBHOOK_TIMEOUT_S * 1000,
+    maxAttempts: settings.WEBMACS_WEBHOOK_MAX_ATTEMPTS,
+    backoffMs: settings.WEBMACS_WEBHOOK_BACKOFF_S.map((seconds) => Number(seconds) * 1000),
+    concurrency: settings.WEBMACS_WEBHOOK_CONCURRENCY,
+    maxPending: settings.WEBMACS_WEBHOOK_MAX_PENDING,
+  });
   const stream = new StreamHub({
     broadcastIntervalMs: settings.WEBMACS_BROADCAST_INTERVAL_MS,
     maxBufferedBytes: settings.WEBMACS_WS_MAX_BUFFERED_BYTES,
@@ -50,11 +68,19 @@ export function createLab(wm: WebmacsContext): Lab {
   const unsubscribe = app.bus.subscribe<{ points: StreamPoint[] }>(DATAPOINTS_TOPIC, (message) => {
     if (message.origin !== app.bus.instanceId) stream.publish(message.payload.points);
   });
+  // Spec §4.1 step 5, in order: share with other instances, sensor.reading, (rules), broadcast.
   pipeline.onCommitted((accepted) => {
-    const points = accepted.map(toStreamPoint);
-    if (app.redis) app.bus.publish(DATAPOINTS_TOPIC, { points });
-    stream.publish(points);
+    if (app.redis) app.bus.publish(DATAPOINTS_TOPIC, { points: accepted.map(toStreamPoint) });
   });
+  const sensorReadings = new KeyedThrottle<number>(settings.WEBMACS_SENSOR_WEBHOOK_INTERVAL_S * 1000);
+  pipeline.onCommitted((accepted) => {
+    const now = Date.now();
+    for (const point of latestPerEvent(accepted)) {
+      if (!sensorReadings.tryPass(point.event.id, now)) continue;
+      webhooks.emit('sensor.reading', { time: point.ts, sensor: point.event.publicId, value: point.value });
+    }
+  });
+  pipeline.onCommitted((accepted) => stream.publish(accepted.map(toStreamPoint)));
 
   app.onClose(() => {
     unsubscribe();
@@ -62,5 +88,5 @@ export function createLab(wm: WebmacsContext): Lab {
     experiments.close();
     stream.closeAll(CLOSE.goingAway, 'Server shutting down');
   });
-  return { events, experiments, pipeline, stream };
+  return { events, experiments, pipeline, stream, webhooks };
 }

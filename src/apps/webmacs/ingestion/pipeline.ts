@@ -115,3 +115,13 @@ export class IngestionPipeline {
     }
   }
 }
+
+/** Each event's latest point of a batch: max timestamp, ties → the later one in input order (spec §4.1). */
+export function latestPerEvent(accepted: readonly AcceptedPoint[]): AcceptedPoint[] {
+  const latest = new Map<number, AcceptedPoint>();
+  for (const point of accepted) {
+    const current = latest.get(point.event.id);
+    if (!current || point.ts >= current.ts) latest.set(point.event.id, point);
+  }
+  return [...latest.values()];
+}

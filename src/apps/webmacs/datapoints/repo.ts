@@ -1,0 +1,81 @@
+import type { Kysely } from 'kysely';
+import type { WebmacsDatabase } from '../db/schema.ts';
+
+export interface DatapointRow {
+  id: number;
+  ts: number;
+  value: number;
+  event_public_id: string;
+  experiment_public_id: string | null;
+}
+
+export interface DatapointFilter {
+  eventId?: number;
+  experimentId?: number;
+}
+
+export function datapointsRepo(db: Kysely<WebmacsDatabase>) {
+  const joined = () =>
+    db
+      .selectFrom('datapoints')
+      .innerJoin('events', 'events.id', 'datapoints.event_id')
+      .leftJoin('experiments', 'experiments.id', 'datapoints.experiment_id')
+      .select(['datapoints.id', 'datapoints.ts', 'datapoints.value', 'events.public_id as event_public_id', 'experiments.public_id as experiment_public_id']);
+  const normalise = (row: DatapointRow): DatapointRow => ({ ...row, id: Number(row.id), ts: Number(row.ts) });
+  return {
+    async findById(id: number): Promise<DatapointRow | undefined> {
+      const row = await joined().where('datapoints.id', '=', id).executeTakeFirst();
+      return row && normalise(row);
+    },
+    /** Newest first: timestamp desc, id desc (spec §2.6). */
+    async page(filter: DatapointFilter, limit: number, offset: number): Promise<{ total: number; rows: DatapointRow[] }> {
+      let count = db.selectFrom('datapoints').select((eb) => eb.fn.countAll<number>().as('n'));
+      let rows = joined().orderBy('datapoints.ts', 'desc').orderBy('datapoints.id', 'desc').limit(limit).offset(offset);
+      if (filter.eventId !== undefined) {
+        count = count.where('event_id', '=', filter.eventId);
+        rows = rows.where('datapoints.event_id', '=', filter.eventId);
+      }
+      if (filter.experimentId !== undefined) {
+        count = count.where('experiment_id', '=', filter.experimentId);
+        rows = rows.where('datapoints.experiment_id', '=', filter.experimentId);
+      }
+      const [total, data] = await Promise.all([count.executeTakeFirstOrThrow(), rows.execute()]);
+      return { total: Number(total.n), rows: data.map(normalise) };
+    },
+    /** Ascending (timestamp, id) points of one event at or after `fromTs`. */
+    async window(eventId: number, fromTs: number): Promise<DatapointRow[]> {
+      const rows = await joined().where('datapoints.event_id', '=', eventId).where('datapoints.ts', '>=', fromTs).orderBy('datapoints.ts').orderBy('datapoints.id').execute();
+      return rows.map(normalise);
+    },
+    /** Each event's newest row (max timestamp, ties → max id), in event creation order. */
+    async latest(eventIds?: number[]): Promise<DatapointRow[]> {
+      let events = db
+        .selectFrom('events')
+        .select((eb) =>
+          eb
+            .selectFrom('datapoints')
+            .select('datapoints.id')
+            .whereRef('datapoints.event_id', '=', 'events.id')
+            .orderBy('datapoints.ts', 'desc')
+            .orderBy('datapoints.id', 'desc')
+            .limit(1)
+            .as('latest_id'),
+        )
+        .orderBy('events.id');
+      if (eventIds) events = events.where('events.id', 'in', eventIds.length ? eventIds : [-1]);
+      const ids = (await events.execute()).map((row) => row.latest_id).filter((id) => id !== null).map(Number);
+      if (ids.length === 0) return [];
+      const rows = await joined().where('datapoints.id', 'in', ids).orderBy('events.id').execute();
+      return rows.map(normalise);
+    },
+    async delete(id: number): Promise<boolean> {
+      const result = await db.deleteFrom('datapoints').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    },
+    experimentIdOf(publicId: string): Promise<{ id: number } | undefined> {
+      return db.selectFrom('experiments').select('id').where('public_id', '=', publicId).executeTakeFirst();
+    },
+  };
+}
+
+export type DatapointsRepo = ReturnType<typeof datapointsRepo>;
