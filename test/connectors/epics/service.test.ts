@@ -46,7 +46,7 @@ test('getMany reads 2,000 PVs with TIME and CTRL, results in input order', async
   assert.equal(results.length, 2000);
   assert.ok(results.every((result) => result.ok), JSON.stringify(results.find((result) => !result.ok)));
   for (let i = 0; i < PAIRS; i++) {
-    const reading = (results[2 * i] as { ok: true; reading: PvReading }).reading;
+    const reading: PvReading = (results[2 * i] as { ok: true; reading: PvReading }).reading;
     assert.equal(reading.value, setpoint(i + 1));
     assert.equal(reading.nativeType, DBF_DOUBLE);
     assert.deepEqual([reading.units, reading.precision, reading.limits?.upperCtrlLimit], ['A', 3, 1000]);
