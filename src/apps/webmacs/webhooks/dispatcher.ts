@@ -60,9 +60,12 @@ export class WebhookDispatcher {
   /** Inserts the deliveries and their jobs in the caller's transaction (rule claims, spec §4.3). */
   async emitWithin(trx: Transaction<WebmacsDatabase>, type: WebhookEventType, fields: PayloadFields): Promise<number> {
     const { repo, jobs } = this.options;
-    let targets = (await repo.enabled()).filter((webhook) => (JSON.parse(webhook.events) as string[]).includes(type));
+    let targets = (await repo.enabled(trx)).filter((webhook) => (JSON.parse(webhook.events) as string[]).includes(type));
     if (type === 'sensor.reading' && targets.length) {
-      const backlog = await repo.backlog(targets.map((t) => t.id));
+      const backlog = await repo.backlog(
+        targets.map((t) => t.id),
+        trx,
+      );
       targets = targets.filter((t) => (backlog.get(t.id) ?? 0) < this.options.maxPending);
     }
     if (targets.length === 0) return 0;

@@ -23,8 +23,8 @@ export interface DeliveryRow extends Omit<WebhookDeliveriesTable, 'id'> {
 export type WebhookChanges = Partial<Pick<WebhooksTable, 'url' | 'secret' | 'events' | 'enabled'>>;
 
 export function webhooksRepo(db: Kysely<WebmacsDatabase>) {
-  const withOwner = () =>
-    db
+  const withOwner = (trx: Db = db) =>
+    trx
       .selectFrom('webhooks')
       .innerJoin('users', 'users.id', 'webhooks.user_id')
       .select(['webhooks.id', 'webhooks.public_id', 'webhooks.url', 'webhooks.secret', 'webhooks.events', 'webhooks.enabled', 'webhooks.created_on'])
@@ -36,8 +36,8 @@ export function webhooksRepo(db: Kysely<WebmacsDatabase>) {
     findById(id: number): Promise<WebhookRow | undefined> {
       return withOwner().where('webhooks.id', '=', id).executeTakeFirst();
     },
-    enabled(): Promise<WebhookRow[]> {
-      return withOwner().where('webhooks.enabled', '=', true).orderBy('webhooks.id').execute();
+    enabled(trx: Db = db): Promise<WebhookRow[]> {
+      return withOwner(trx).where('webhooks.enabled', '=', true).orderBy('webhooks.id').execute();
     },
     async page(limit: number, offset: number): Promise<{ total: number; rows: WebhookRow[] }> {
       const [count, rows] = await Promise.all([
@@ -58,9 +58,9 @@ export function webhooksRepo(db: Kysely<WebmacsDatabase>) {
     },
 
     /** pending or failed deliveries of each webhook, for the sensor.reading backlog cap (spec §4.4) */
-    async backlog(webhookIds: number[]): Promise<Map<number, number>> {
+    async backlog(webhookIds: number[], trx: Db = db): Promise<Map<number, number>> {
       if (webhookIds.length === 0) return new Map();
-      const rows = await db
+      const rows = await trx
         .selectFrom('webhook_deliveries')
         .select(['webhook_id', (eb) => eb.fn.countAll<number>().as('n')])
         .where('webhook_id', 'in', webhookIds)
