@@ -91,7 +91,7 @@ export function datapointsService({ repo, ingestion, lab, futureToleranceS }: Da
       statusCode: 201,
       body: {
         status: 'success',
-        message: `${count} datapoint${count === 1 ? '' : 's'} successfully created.`,
+        message: `${count} datapoints successfully created.`,
         accepted: count,
         rejected: result.rejected,
         rejected_events: [...result.rejectedEvents.keys()].slice(0, MAX_REPORTED_REJECTIONS),
