@@ -48,6 +48,12 @@ export function invalidDatetime(loc: (string | number)[], input: unknown): AppEr
   return new AppError(422, 'datetime_parsing', 'Input should be a valid datetime', { extras: { detail } });
 }
 
+/** Required values absent where a schema cannot say so (e.g. SSO callback params that an IdP error replaces). */
+export function missingFields(locs: (string | number)[][], input: unknown): AppError {
+  const detail: ValidationDetail[] = locs.map((loc) => ({ type: 'missing', loc, msg: 'Field required', input }));
+  return new AppError(422, 'missing', 'Field required', { extras: { detail } });
+}
+
 export const errors = {
   // §2.3: generic
   notFound: (entity: Entity, id: string) => new AppError(404, 'not_found', `${entity} '${id}' not found.`),
