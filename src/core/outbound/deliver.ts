@@ -18,7 +18,7 @@ export interface DeliveryRequest {
  * `http`: the receiver answered outside 2xx (3xx included: redirects are never followed, since the
  * new location would escape the guard's check).
  */
-export type DeliveryErrorKind = 'blocked' | 'invalid_url' | 'timeout' | 'aborted' | 'transport' | 'http';
+export type DeliveryErrorKind = 'blocked' | 'invalid_url' | 'invalid_request' | 'timeout' | 'aborted' | 'transport' | 'http';
 
 export interface DeliveryResult {
   /** a 2xx answer */
@@ -73,6 +73,14 @@ export function deliver(request: DeliveryRequest, guard: SsrfGuard): Promise<Del
   const headers: Record<string, string | number> = { ...request.headers, 'content-length': Buffer.byteLength(body) };
   const transport = target.protocol === 'https:' ? https : http;
 
+  let outgoing: http.ClientRequest;
+  try {
+    outgoing = transport.request(target, { method: request.method ?? 'POST', headers, lookup: guard.lookup, agent: false });
+  } catch (err) {
+    // Node validates method and header values up front (a newline in a header, say).
+    return Promise.resolve(failure('invalid_request', `Invalid request: ${(err as Error).message}`));
+  }
+
   return new Promise<DeliveryResult>((resolve) => {
     let settled = false;
     const settle = (result: DeliveryResult) => {
@@ -84,7 +92,7 @@ export function deliver(request: DeliveryRequest, guard: SsrfGuard): Promise<Del
       resolve(result);
     };
 
-    const outgoing = transport.request(target, { method: request.method ?? 'POST', headers, lookup: guard.lookup, agent: false }, (response) => {
+    outgoing.on('response', (response) => {
       const status = response.statusCode ?? 0;
       const chunks: Buffer[] = [];
       let received = 0;

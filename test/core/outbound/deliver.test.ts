@@ -122,6 +122,14 @@ describe('deliver', () => {
     assert.match(String(result.error), /^Transport error: connect ECONNREFUSED 127\.0\.0\.1:\d+$/);
   });
 
+  it('reports a header Node refuses to send as an invalid request, without connecting', async () => {
+    receiver = await startReceiver();
+    const result = await deliver({ url: receiver.url, headers: { 'x-event': 'a\r\nInjected: 1' }, body: '{}', timeoutMs: 1000 }, loopbackGuard);
+    assert.equal(result.errorKind, 'invalid_request');
+    assert.match(String(result.error), /^Invalid request: Invalid character in header content \["x-event"\]$/);
+    assert.equal(receiver.received.length, 0);
+  });
+
   it('reports a URL that does not parse', async () => {
     const result = await deliver({ url: 'http://', body: '{}', timeoutMs: 1000 }, loopbackGuard);
     assert.deepEqual([result.ok, result.error, result.errorKind], [false, 'Invalid URL', 'invalid_url']);
