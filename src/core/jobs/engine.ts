@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Logger } from 'pino';
 import type { EventBus } from '../events/types.ts';
 import { uuidv7 } from '../secrets/uuid.ts';
+import { CompletionBatcher } from './completions.ts';
 import { DEFAULT_MAX_ATTEMPTS, resolveDefinition, type JobDefinition } from './definition.ts';
 import { JobCancelledError, JobNotFoundError, JobReleasedError, JobStateError } from './errors.ts';
 import { JobExecution, type ExecutionHost } from './execution.ts';
@@ -84,7 +85,14 @@ class Engine implements JobEngine {
     this.#leaseMs = options.leaseMs ?? 30_000;
     this.#repo = new JobRepository(options.database);
     this.#schedules = new ScheduleRepository(options.database);
-    this.#host = { repo: this.#repo, owner: this.instanceId, logger: this.#logger, publish: (row) => this.#publish(row) };
+    const completions = new CompletionBatcher((results) => this.#repo.completeOwned(results, this.instanceId, Date.now()));
+    this.#host = {
+      repo: this.#repo,
+      owner: this.instanceId,
+      logger: this.#logger,
+      complete: (id, result) => completions.complete(id, result),
+      publish: (row) => this.#publish(row),
+    };
     this.#scheduler = new Scheduler({
       schedules: this.#schedules,
       jobs: this.#repo,

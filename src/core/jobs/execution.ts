@@ -13,6 +13,8 @@ export interface ExecutionHost {
   readonly repo: JobRepository;
   readonly owner: string;
   readonly logger: Logger;
+  /** records a successful attempt (batched with other completions) */
+  complete(id: string, result: string): Promise<JobRow | undefined>;
   publish(row: JobRow): void;
 }
 
@@ -70,7 +72,7 @@ export class JobExecution {
     const waitedMs = Date.now() - row.run_at;
     if (maxQueueAgeMs !== null && waitedMs > maxQueueAgeMs) {
       const reason = `Expired: waited ${formatSeconds(waitedMs)} s in the queue, longer than ${formatSeconds(maxQueueAgeMs)} s`;
-      await this.#record(failedPatch(reason, Date.now()));
+      await this.#record(this.#owned(failedPatch(reason, Date.now())));
       return;
     }
     const signal = this.#controller.signal;
@@ -113,21 +115,10 @@ export class JobExecution {
     try {
       result = toJson(outcome.value);
     } catch (err) {
-      await this.#record(failedPatch(`the job's result cannot be stored as JSON: ${errorMessage(err)}`, Date.now()));
+      await this.#record(this.#owned(failedPatch(`the job's result cannot be stored as JSON: ${errorMessage(err)}`, Date.now())));
       return;
     }
-    const now = Date.now();
-    await this.#record({
-      status: 'completed',
-      result,
-      progress: 100,
-      error: null,
-      retrying: 0,
-      finished_at: now,
-      updated_at: now,
-      lease_owner: null,
-      lease_expires_at: null,
-    });
+    await this.#record(() => this.#host.complete(this.#row.id, result));
   }
 
   async #recordFailure(err: unknown): Promise<void> {
@@ -144,28 +135,35 @@ export class JobExecution {
     if (retryable && row.attempts < row.max_attempts) {
       const delayMs = retryDelayMs(row.attempts, this.#definition.backoff);
       this.#host.logger.info({ ...log, delayMs }, 'job attempt failed; retrying');
-      await this.#record({
-        status: 'pending',
-        retrying: 1,
-        last_error: message,
-        run_at: now + delayMs,
-        updated_at: now,
-        lease_owner: null,
-        lease_expires_at: null,
-      });
+      await this.#record(
+        this.#owned({
+          status: 'pending',
+          retrying: 1,
+          last_error: message,
+          run_at: now + delayMs,
+          updated_at: now,
+          lease_owner: null,
+          lease_expires_at: null,
+        }),
+      );
       return;
     }
     this.#host.logger.warn(log, 'job failed');
-    await this.#record(failedPatch(message, now));
+    await this.#record(this.#owned(failedPatch(message, now)));
   }
 
   /** Writes the attempt's end; if that fails the job keeps its lease until it lapses and recovery retries it. */
-  async #record(patch: Updateable<JobRow>): Promise<void> {
+  async #record(write: () => Promise<JobRow | undefined>): Promise<void> {
     try {
-      await this.#write(patch);
+      const row = await write();
+      if (row) this.#host.publish(row);
     } catch (err) {
       this.#host.logger.error({ jobId: this.#row.id, err }, 'could not record the end of a job attempt');
     }
+  }
+
+  #owned(patch: Updateable<JobRow>): () => Promise<JobRow | undefined> {
+    return () => this.#host.repo.updateOwned(this.#row.id, this.#host.owner, patch);
   }
 
   async #writeProgress(update: ProgressUpdate): Promise<void> {
@@ -181,7 +179,7 @@ export class JobExecution {
 
   /** Writes only while this process still owns the running job: a cancelled or recovered job is left alone. */
   async #write(patch: Updateable<JobRow>): Promise<void> {
-    const row = await this.#host.repo.updateOwned(this.#row.id, this.#host.owner, patch);
+    const row = await this.#owned(patch)();
     if (row) this.#host.publish(row);
   }
 }

@@ -37,10 +37,11 @@ export const jobsMigrations: MigrationSet = {
           .addColumn('finished_at', 'bigint')
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
           .execute();
+        // Walks pending jobs in claim order (priority, run time, id), so a claim reads only the rows it takes.
         await db.schema
           .createIndex('core_jobs_claim_idx')
           .on('core_jobs')
-          .columns(['status', 'run_at', 'priority'])
+          .columns(['status', 'priority desc', 'run_at', 'id'])
           .execute();
         await db.schema
           .createIndex('core_jobs_lease_idx')

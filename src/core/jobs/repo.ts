@@ -74,6 +74,36 @@ export class JobRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * Completes several jobs this owner runs in one statement; returns the rows it completed (a job
+   * cancelled or recovered meanwhile is left alone and missing from the result).
+   */
+  async completeOwned(results: ReadonlyArray<{ id: string; result: string }>, owner: string, now: number): Promise<JobRow[]> {
+    if (results.length === 0) return [];
+    return this.#db
+      .updateTable('core_jobs')
+      .set((eb) => {
+        let result = eb.case('id').when(results[0]!.id).then(results[0]!.result);
+        for (const { id, result: value } of results.slice(1)) result = result.when(id).then(value);
+        return {
+          status: 'completed',
+          result: result.end(),
+          progress: 100,
+          error: null,
+          retrying: 0,
+          finished_at: now,
+          updated_at: now,
+          lease_owner: null,
+          lease_expires_at: null,
+        };
+      })
+      .where('id', 'in', results.map((r) => r.id))
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .returningAll()
+      .execute();
+  }
+
   /** Extends the leases of jobs this owner runs; returns the ids it still holds. */
   async renewLeases(ids: readonly string[], owner: string, expiresAt: number): Promise<Set<string>> {
     if (ids.length === 0) return new Set();

@@ -1,0 +1,48 @@
+import type { JobRow } from './rows.ts';
+
+/** Completions per statement, well under every dialect's parameter limit. */
+const MAX_BATCH = 500;
+
+interface PendingCompletion {
+  id: string;
+  result: string;
+  resolve: (row: JobRow | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * Records job completions in as few statements as possible: the first completion is written at once,
+ * and completions that arrive while a write is in flight go together in the next one. Short jobs
+ * finishing together then cost one statement, not one each, and nothing waits on a timer.
+ */
+export class CompletionBatcher {
+  readonly #write: (results: Array<{ id: string; result: string }>) => Promise<JobRow[]>;
+  #queue: PendingCompletion[] = [];
+  #writing = false;
+
+  constructor(write: (results: Array<{ id: string; result: string }>) => Promise<JobRow[]>) {
+    this.#write = write;
+  }
+
+  /** Resolves with the completed row, or undefined when the job was no longer this process's to complete. */
+  complete(id: string, result: string): Promise<JobRow | undefined> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ id, result, resolve, reject });
+      if (!this.#writing) void this.#drain();
+    });
+  }
+
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, MAX_BATCH);
+      try {
+        const rows = new Map((await this.#write(batch.map(({ id, result }) => ({ id, result })))).map((row) => [row.id, row]));
+        for (const item of batch) item.resolve(rows.get(item.id));
+      } catch (err) {
+        for (const item of batch) item.reject(err);
+      }
+    }
+    this.#writing = false;
+  }
+}
