@@ -21,7 +21,7 @@ export interface EventBusOptions {
 
 export async function createEventBus(options: EventBusOptions): Promise<MeteredEventBus> {
   const instanceId = options.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const logger = options.logger.child({ component: 'events' });
+  const { logger } = options;
   const subscriptions = new SubscriptionRegistry();
   const counters = { published: 0, delivered: 0, handlerErrors: 0 };
   let closed = false;

@@ -41,7 +41,7 @@ export function createLeaderElection(options: LeaderElectionOptions): LeaderElec
   if (!(renewEveryMs > 0) || renewEveryMs * 2 > ttlMs) {
     throw new RangeError(`leader election ${options.key}: need 0 < renewEveryMs (${renewEveryMs}) <= ttlMs / 2 (${ttlMs})`);
   }
-  const logger = options.logger.child({ component: 'leader', key: options.key, instanceId: options.instanceId });
+  const logger = options.logger.child({ leaderKey: options.key, instanceId: options.instanceId });
   const leadership = new Leadership(options.key, logger);
   if (!options.redis) return leadership.asElection(() => leadership.set(true), () => leadership.set(false));
   const lease = new RedisLease(options.redis, options.key, options.instanceId, ttlMs, renewEveryMs, leadership, logger);
