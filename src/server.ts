@@ -122,7 +122,13 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
     const appLogger = logger.child({ app: app.id });
     const database = await openMigratedDatabase(app, config, options.schemaFor?.(app.id));
     const jobs = createJobEngine({ database, bus, logger: appLogger.child({ component: 'jobs' }), appId: app.id, instanceId });
-    const outbound = createOutbound({ database, logger: appLogger.child({ component: 'outbound' }), guard: createSsrfGuard({}) });
+    const { allowLoopback, allowPrivate, ...delivery } = app.outbound?.(settings) ?? {};
+    const outbound = createOutbound({
+      ...delivery,
+      database,
+      logger: appLogger.child({ component: 'outbound' }),
+      guard: createSsrfGuard({ allowLoopback, allowPrivate }),
+    });
     const filesDir = path.resolve(config.BURROW_DATA_DIR, app.id);
     const closers: MountedApp['closers'] = [];
     const ctx: AppContext = {
@@ -167,7 +173,9 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
     metrics.jobEvents.inc({ app: payload.appId, status: payload.job.status });
   });
   metrics.onCollect(() => {
-    for (const [direction, count] of Object.entries(bus.stats())) metrics.busMessages.set({ direction }, count);
+    for (const [direction, count] of Object.entries(bus.stats())) {
+      if (typeof count === 'number') metrics.busMessages.set({ direction }, count);
+    }
   });
 
   fastify.get('/', { schema: { hide: true } as object }, async () => ({

@@ -8,7 +8,7 @@ import type { EventBus } from './events/types.ts';
 import type { ErrorEnvelope } from './http/problem.ts';
 import type { JobEngine } from './jobs/index.ts';
 import type { LeaderElection } from './leader/types.ts';
-import type { Outbound } from './outbound/index.ts';
+import type { Outbound, OutboundOptions, SsrfGuardOptions } from './outbound/index.ts';
 import type { RateLimitStore } from './ratelimit/index.ts';
 import type { CliRegistry } from '../cli/registry.ts';
 
@@ -58,6 +58,12 @@ export interface BurrowApp<S extends SettingsSpec = SettingsSpec> {
   /** defaults that `--demo` substitutes for unset variables */
   readonly demoDefaults?: Partial<Settings<S>>;
   readonly migrations: Record<string, Migration>;
+  /**
+   * how this app's outbound deliveries behave: which destinations the SSRF guard lets through (loopback
+   * and private networks are blocked unless allowed) and the retry timing; link-local and metadata
+   * addresses are always blocked
+   */
+  outbound?(settings: Settings<S>): SsrfGuardOptions & Pick<OutboundOptions, 'retryDelaysMs' | 'maxAttempts' | 'timeoutMs' | 'concurrency'>;
   /** largest accepted body for this app's routes, in bytes (platform default otherwise) */
   bodyLimit?(settings: Settings<S>): number;
   /** mounts routes on the app's encapsulated Fastify scope and defines its job handlers */
