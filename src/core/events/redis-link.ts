@@ -46,7 +46,7 @@ export class RedisLink {
       },
     );
     const ready = await withinTimeout(
-      Promise.all([subscribed, whenReady(link.#publisher)]).then(([a, b]) => a && b),
+      Promise.all([subscribed, whenReady(link.#publisher)]).then(([isSubscribed, isPublisherReady]) => isSubscribed && isPublisherReady),
       options.readyTimeoutMs,
     );
     if (!ready) {
