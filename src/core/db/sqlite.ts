@@ -11,6 +11,8 @@ import {
   type PrimitiveValueListNode,
   type QueryResult,
   type RootOperationNode,
+  type SqliteDatabase,
+  type SqliteStatement,
   type UnknownRow,
   type ValueNode,
 } from 'kysely';
@@ -43,6 +45,30 @@ class SqliteValuePlugin implements KyselyPlugin {
   }
 }
 
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * better-sqlite3 compiles a statement on every prepare(); Kysely prepares per query. Caching by SQL text
+ * makes repeated queries skip the compile. Safe because Kysely serialises all use of the one connection.
+ */
+function withStatementCache(sqlite: Database.Database): SqliteDatabase {
+  const cache = new Map<string, Database.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql);
+      } else {
+        statement = sqlite.prepare(sql);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, statement);
+      return statement as unknown as SqliteStatement;
+    },
+  };
+}
+
 const sqliteHelpers: DialectHelpers = {
   name: 'sqlite',
   isTransientError(err) {
@@ -67,7 +93,7 @@ export function openSqlite(appId: string, dataDir: string): AppDatabase {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely({
-    dialect: new SqliteDialect({ database: sqlite }),
+    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
     plugins: [new SqliteValuePlugin()],
   });
   return {
