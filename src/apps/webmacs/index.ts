@@ -16,7 +16,9 @@ import { installRateLimit } from './ratelimit.ts';
 import { webmacsDemoDefaults, webmacsSettings } from './settings.ts';
 import { registerSsoRoutes } from './sso/routes.ts';
 import { registerTokenRoutes } from './tokens/routes.ts';
+import { registerRuleRoutes } from './rules/routes.ts';
 import { registerUserRoutes } from './users/routes.ts';
+import { registerWebhookRoutes } from './webhooks/routes.ts';
 import { registerWebSocketRoutes } from './ws/routes.ts';
 
 const JSON_BODY_LIMIT = 2 * 1024 * 1024;
@@ -64,6 +66,8 @@ export const webmacsApp = defineApp({
     registerExperimentRoutes(scope, wm, lab);
     registerDatapointRoutes(scope, wm, lab);
     registerWebSocketRoutes(scope, wm, lab);
+    registerWebhookRoutes(scope, wm, lab);
+    registerRuleRoutes(scope, wm, lab);
 
     // Presentation and operations
     registerDashboardRoutes(scope, wm);

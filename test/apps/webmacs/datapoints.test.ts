@@ -9,7 +9,7 @@ describe('webmacs datapoints and series (spec §3.7)', () => {
   let temp: string;
   let pressure: string;
 
-  const post = (url: string, payload: unknown, headers: Record<string, string> = {}) => wm.request({ method: 'POST', url, token: operator, payload, headers });
+  const post = (url: string, payload: object, headers: Record<string, string> = {}) => wm.request({ method: 'POST', url, token: operator, payload, headers });
   const iso = (msAgo: number) => new Date(Date.now() - msAgo).toISOString();
 
   before(async () => {

@@ -9,7 +9,7 @@ describe('webmacs experiments and CSV export (spec §3.6)', () => {
   let viewer: string;
   let eventId: string;
 
-  const post = (url: string, payload: unknown, token = operator) => wm.request({ method: 'POST', url, token, payload });
+  const post = (url: string, payload: object, token = operator) => wm.request({ method: 'POST', url, token, payload });
 
   before(async () => {
     wm = await startWebmacs({ env: { WEBMACS_REQUIRE_PLUGIN_LINK: 'false' } });

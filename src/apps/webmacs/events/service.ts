@@ -79,6 +79,7 @@ export function eventsService({ repo, database, lab, deleteChunkRows }: EventsSe
       await deleteDatapointsInChunks(database.db, { column: 'event_id', id: row.id }, deleteChunkRows);
       await database.transaction((trx) => repo.delete(row.id, trx));
       lab.events.invalidate();
+      lab.rules.invalidate();
     },
   };
 }

@@ -3,6 +3,8 @@ import type { WebmacsContext } from '../context.ts';
 import { datapointPublicId } from '../ids.ts';
 import { isoOffset } from '../time.ts';
 import { CLOSE } from '../ws/connection.ts';
+import { RuleEvaluator } from '../rules/evaluator.ts';
+import { rulesRepo } from '../rules/repo.ts';
 import { WebhookDispatcher } from '../webhooks/dispatcher.ts';
 import { webhooksRepo } from '../webhooks/repo.ts';
 import { StreamHub, type StreamPoint } from '../ws/hub.ts';
@@ -22,6 +24,7 @@ export interface Lab {
   pipeline: IngestionPipeline;
   stream: StreamHub;
   webhooks: WebhookDispatcher;
+  rules: RuleEvaluator;
 }
 
 function toStreamPoint(point: AcceptedPoint): StreamPoint {
@@ -59,6 +62,13 @@ export function createLab(wm: WebmacsContext): Lab {
     concurrency: settings.WEBMACS_WEBHOOK_CONCURRENCY,
     maxPending: settings.WEBMACS_WEBHOOK_MAX_PENDING,
   });
+  const rules = new RuleEvaluator({
+    database: wm.database,
+    repo: rulesRepo(wm.db),
+    webhooks,
+    bus: app.bus,
+    logger: app.logger.child({ component: 'rules' }),
+  });
   const stream = new StreamHub({
     broadcastIntervalMs: settings.WEBMACS_BROADCAST_INTERVAL_MS,
     maxBufferedBytes: settings.WEBMACS_WS_MAX_BUFFERED_BYTES,
@@ -68,7 +78,7 @@ export function createLab(wm: WebmacsContext): Lab {
   const unsubscribe = app.bus.subscribe<{ points: StreamPoint[] }>(DATAPOINTS_TOPIC, (message) => {
     if (message.origin !== app.bus.instanceId) stream.publish(message.payload.points);
   });
-  // Spec §4.1 step 5, in order: share with other instances, sensor.reading, (rules), broadcast.
+  // Spec §4.1 step 5, in order: share with other instances, sensor.reading, rules, broadcast.
   pipeline.onCommitted((accepted) => {
     if (app.redis) app.bus.publish(DATAPOINTS_TOPIC, { points: accepted.map(toStreamPoint) });
   });
@@ -80,13 +90,15 @@ export function createLab(wm: WebmacsContext): Lab {
       webhooks.emit('sensor.reading', { time: point.ts, sensor: point.event.publicId, value: point.value });
     }
   });
+  pipeline.onCommitted((accepted) => rules.evaluate(accepted));
   pipeline.onCommitted((accepted) => stream.publish(accepted.map(toStreamPoint)));
 
   app.onClose(() => {
     unsubscribe();
     events.close();
     experiments.close();
+    rules.close();
     stream.closeAll(CLOSE.goingAway, 'Server shutting down');
   });
-  return { events, experiments, pipeline, stream, webhooks };
+  return { events, experiments, pipeline, stream, webhooks, rules };
 }

@@ -44,7 +44,11 @@ export type PayloadFields = { time: number } & Record<string, unknown>;
  * schedules the next one itself, so retries wait exactly 2 s then 4 s without holding a slot.
  */
 export class WebhookDispatcher {
+  /** the SSRF policy deliveries are sent under, also applied to URLs at create/update */
+  readonly guard: SsrfGuard;
+
   constructor(private readonly options: DispatcherOptions) {
+    this.guard = options.guard;
     options.jobs.define<{ deliveryId: number }, void>(DELIVER_JOB, (job) => this.attempt(job.payload.deliveryId), {
       concurrency: options.concurrency,
     });
