@@ -74,7 +74,7 @@ export async function claimJobs(db: Kysely<JobsSchema>, dialect: DialectHelpers,
     .orderBy('job.id')
     .limit(request.limit);
   try {
-    return await db
+    const claimed = await db
       .updateTable('core_jobs')
       .set((eb) => ({
         status: 'running',
@@ -88,6 +88,8 @@ export async function claimJobs(db: Kysely<JobsSchema>, dialect: DialectHelpers,
       .where('id', 'in', lockedForClaim(candidates, dialect))
       .returningAll()
       .execute();
+    // RETURNING follows no order; start the jobs in the order they were chosen.
+    return claimed.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
   } catch (err) {
     if (dialect.isUniqueViolation(err)) return [];
     throw err;

@@ -1,17 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { Logger } from 'pino';
 import type { EventBus } from '../events/types.ts';
 import { uuidv7 } from '../secrets/uuid.ts';
 import { CompletionBatcher } from './completions.ts';
 import { DEFAULT_MAX_ATTEMPTS, resolveDefinition, type JobDefinition } from './definition.ts';
-import { JobCancelledError, JobNotFoundError, JobReleasedError, JobStateError } from './errors.ts';
-import { JobExecution, type ExecutionHost } from './execution.ts';
-import { recoverInterrupted } from './recovery.ts';
+import { JobCancelledError, JobNotFoundError, JobStateError } from './errors.ts';
 import { JobRepository } from './repo.ts';
 import { toJobRecord, toJson, toScheduleRecord, type JobRow } from './rows.ts';
 import { ScheduleRepository } from './schedule-repo.ts';
 import { Scheduler } from './scheduler.ts';
+import { WorkerPool } from './worker-pool.ts';
 import {
   FINISHED_STATUSES,
   JOB_STATUSES,
@@ -58,50 +56,45 @@ class Engine implements JobEngine {
   readonly appId: string;
   readonly instanceId: string;
   readonly #bus: EventBus;
-  readonly #logger: Logger;
-  readonly #concurrency: number;
-  readonly #pollIntervalMs: number;
-  readonly #leaseMs: number;
   readonly #repo: JobRepository;
   readonly #schedules: ScheduleRepository;
   readonly #scheduler: Scheduler;
-  readonly #host: ExecutionHost;
+  readonly #workers: WorkerPool;
   readonly #definitions = new Map<string, JobDefinition>();
-  readonly #executions = new Map<string, { execution: JobExecution; done: Promise<void> }>();
-  #running = false;
-  #claiming: Promise<void> | undefined;
-  #claimAgain = false;
-  #maintaining: Promise<void> = Promise.resolve();
-  #timers: NodeJS.Timeout[] = [];
   #unsubscribe: Array<() => void> = [];
+  #started = false;
 
   constructor(options: JobEngineOptions) {
     this.appId = options.appId;
     this.instanceId = options.instanceId ?? defaultInstanceId();
     this.#bus = options.bus;
-    this.#logger = options.logger;
-    this.#concurrency = options.concurrency ?? 4;
-    this.#pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    this.#leaseMs = options.leaseMs ?? 30_000;
     this.#repo = new JobRepository(options.database);
     this.#schedules = new ScheduleRepository(options.database);
-    const completions = new CompletionBatcher((results) => this.#repo.completeOwned(results, this.instanceId, Date.now()));
-    this.#host = {
-      repo: this.#repo,
-      owner: this.instanceId,
-      logger: this.#logger,
-      complete: (id, result) => completions.complete(id, result),
-      publish: (row) => this.#publish(row),
-    };
     this.#scheduler = new Scheduler({
       schedules: this.#schedules,
       jobs: this.#repo,
-      logger: this.#logger,
+      logger: options.logger,
       buildJob: (type, payloadJson, now) => this.#buildJob(type, payloadJson, now, {}),
       enqueued: (row) => {
         this.#publish(row);
         this.wake();
       },
+    });
+    const completions = new CompletionBatcher((results) => this.#repo.completeOwned(results, this.instanceId, Date.now()));
+    this.#workers = new WorkerPool({
+      repo: this.#repo,
+      definitions: this.#definitions,
+      host: {
+        repo: this.#repo,
+        owner: this.instanceId,
+        logger: options.logger,
+        complete: (id, result) => completions.complete(id, result),
+        publish: (row) => this.#publish(row),
+      },
+      concurrency: options.concurrency ?? 4,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      leaseMs: options.leaseMs ?? 30_000,
+      onMaintenance: () => this.#scheduler.refresh(),
     });
   }
 
@@ -155,9 +148,9 @@ class Engine implements JobEngine {
       throw new JobStateError(id, existing.status, 'cancel');
     }
     this.#publish(row);
-    const local = this.#executions.get(id);
-    if (local) local.execution.abort(new JobCancelledError(reason));
-    else this.#bus.publish<CancelRequest>(JOBS_CANCEL, { appId: this.appId, id, reason });
+    if (!this.#workers.abort(id, new JobCancelledError(reason))) {
+      this.#bus.publish<CancelRequest>(JOBS_CANCEL, { appId: this.appId, id, reason });
+    }
     return toJobRecord(row);
   }
 
@@ -218,24 +211,16 @@ class Engine implements JobEngine {
   }
 
   wake(): void {
-    if (!this.#running) return;
-    if (this.#claiming) {
-      this.#claimAgain = true;
-      return;
-    }
-    this.#claiming = this.#claimWhileWork().finally(() => {
-      this.#claiming = undefined;
-    });
+    this.#workers.wake();
   }
 
   async start(): Promise<void> {
-    if (this.#running) return;
-    const recovered = await recoverInterrupted(this.#repo, this.#definitions, { now: Date.now(), formerOwner: this.instanceId });
-    this.#announceRecovered(recovered);
-    this.#running = true;
+    if (this.#started) return;
+    this.#started = true;
+    await this.#workers.start();
     this.#unsubscribe = [
       this.#bus.subscribe<CancelRequest>(JOBS_CANCEL, ({ payload }) => {
-        if (payload.appId === this.appId) this.#executions.get(payload.id)?.execution.abort(new JobCancelledError(payload.reason));
+        if (payload.appId === this.appId) this.#workers.abort(payload.id, new JobCancelledError(payload.reason));
       }),
       // Another process enqueued: claim now rather than at the next poll.
       this.#bus.subscribe<JobUpdatedEvent>(JOBS_UPDATED, ({ payload, origin }) => {
@@ -243,33 +228,16 @@ class Engine implements JobEngine {
         if (origin !== this.#bus.instanceId && payload.appId === this.appId && job.status === 'pending' && job.runAt <= Date.now()) this.wake();
       }),
     ];
-    this.#timers = [
-      setInterval(() => this.wake(), this.#pollIntervalMs),
-      setInterval(() => {
-        this.#maintaining = this.#maintaining.then(() => this.#maintain());
-      }, Math.max(50, Math.floor(this.#leaseMs / 3))),
-    ];
     this.#scheduler.start();
-    this.wake();
   }
 
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
-    if (!this.#running) return;
-    this.#running = false;
-    for (const timer of this.#timers) clearInterval(timer);
+    if (!this.#started) return;
+    this.#started = false;
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    await Promise.all([this.#scheduler.stop(), this.#claiming, this.#maintaining]);
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.timeoutMs ?? 10_000);
-    });
-    await Promise.race([Promise.all([...this.#executions.values()].map((e) => e.done)), deadline]);
-    clearTimeout(timer);
-    const lingering = [...this.#executions.values()].map((e) => e.execution);
-    if (lingering.length === 0) return;
-    for (const execution of lingering) execution.abort(new JobReleasedError('the process is stopping'));
-    await this.#repo.releaseLeases(lingering.map((e) => e.id), this.instanceId, Date.now());
-    this.#logger.warn({ jobs: lingering.map((e) => e.id) }, 'stopped with jobs still running; they are left to recovery');
+    this.#unsubscribe = [];
+    await this.#scheduler.stop();
+    await this.#workers.stop(options.timeoutMs ?? 10_000);
   }
 
   async #insert(jobs: readonly NewJob[], trx: EnqueueOptions['trx']): Promise<JobRow[]> {
@@ -314,83 +282,6 @@ class Engine implements JobEngine {
       finished_at: null,
       updated_at: now,
     };
-  }
-
-  async #claimWhileWork(): Promise<void> {
-    do {
-      this.#claimAgain = false;
-      try {
-        await this.#claimRound();
-      } catch (err) {
-        this.#logger.error({ err }, 'could not claim jobs');
-        return;
-      }
-    } while (this.#claimAgain && this.#running && this.#executions.size < this.#concurrency);
-  }
-
-  /**
-   * Fills free slots. A type whose own limit is below the free slots is claimed on its own, so one
-   * statement cannot take more of it than it may run; all other types share one statement.
-   */
-  async #claimRound(): Promise<void> {
-    const free = this.#concurrency - this.#executions.size;
-    if (free <= 0) return;
-    const runningByType = new Map<string, number>();
-    for (const { execution } of this.#executions.values()) {
-      runningByType.set(execution.type, (runningByType.get(execution.type) ?? 0) + 1);
-    }
-    const open = [...this.#definitions.values()]
-      .map((d) => ({ type: d.type, slots: Math.min(free, d.concurrency - (runningByType.get(d.type) ?? 0)) }))
-      .filter((o) => o.slots > 0);
-    const groups = [
-      ...open.filter((o) => o.slots < free).map((o) => ({ types: [o.type], slots: o.slots })),
-      { types: open.filter((o) => o.slots >= free).map((o) => o.type), slots: free },
-    ];
-    for (const group of groups) {
-      const limit = Math.min(group.slots, this.#concurrency - this.#executions.size);
-      if (!this.#running || limit <= 0 || group.types.length === 0) continue;
-      const claimed = await this.#repo.claim({ types: group.types, limit, owner: this.instanceId, leaseMs: this.#leaseMs, now: Date.now() });
-      for (const row of claimed) this.#launch(row);
-    }
-  }
-
-  #launch(row: JobRow): void {
-    const definition = this.#definitions.get(row.type);
-    if (!definition) throw new Error(`claimed a job of undefined type ${row.type}`);
-    const execution = new JobExecution(row, definition, this.#host);
-    const entry = { execution, done: Promise.resolve() };
-    this.#executions.set(row.id, entry);
-    this.#publish(row);
-    entry.done = execution
-      .run()
-      .catch((err: unknown) => this.#logger.error({ err, jobId: row.id }, 'job execution failed'))
-      .finally(() => {
-        this.#executions.delete(row.id);
-        this.wake();
-      });
-  }
-
-  /** Renews this process's leases (aborting jobs it lost), recovers other processes' dead jobs, re-reads schedules. */
-  async #maintain(): Promise<void> {
-    if (!this.#running) return;
-    try {
-      const ids = [...this.#executions.keys()];
-      const held = await this.#repo.renewLeases(ids, this.instanceId, Date.now() + this.#leaseMs);
-      for (const id of ids) {
-        if (!held.has(id)) this.#executions.get(id)?.execution.abort(new JobReleasedError('this process no longer owns the job'));
-      }
-      this.#announceRecovered(await recoverInterrupted(this.#repo, this.#definitions, { now: Date.now() }));
-      this.#scheduler.refresh();
-    } catch (err) {
-      this.#logger.error({ err }, 'job lease maintenance failed');
-    }
-  }
-
-  #announceRecovered(rows: readonly JobRow[]): void {
-    if (rows.length === 0) return;
-    this.#logger.warn({ jobs: rows.map((r) => ({ id: r.id, type: r.type, status: r.status })) }, 'recovered interrupted jobs');
-    for (const row of rows) this.#publish(row);
-    this.wake();
   }
 
   async #transition(id: string, from: readonly JobStatus[], operation: string, patch: Parameters<JobRepository['transition']>[2]): Promise<JobRecord> {
