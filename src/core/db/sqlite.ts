@@ -1,48 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import {
-  Kysely,
-  OperationNodeTransformer,
-  SqliteDialect,
-  type KyselyPlugin,
-  type PluginTransformQueryArgs,
-  type PluginTransformResultArgs,
-  type PrimitiveValueListNode,
-  type QueryResult,
-  type RootOperationNode,
-  type SqliteDatabase,
-  type SqliteStatement,
-  type UnknownRow,
-  type ValueNode,
-} from 'kysely';
+import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { AppDatabase, DialectHelpers } from './types.ts';
 
-// better-sqlite3 refuses to bind booleans and Dates; Postgres takes them natively. Converting here
-// lets repos bind the same values on both dialects.
+// better-sqlite3 refuses to bind booleans and Dates; Postgres takes them natively. Converting the bound
+// parameters lets repos bind the same values on both dialects (cheaper than rewriting Kysely's AST).
 function toSqliteValue(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0;
   if (value instanceof Date) return value.toISOString();
   return value;
 }
 
-class SqliteValueTransformer extends OperationNodeTransformer {
-  protected override transformValue(node: ValueNode): ValueNode {
-    return { ...super.transformValue(node), value: toSqliteValue(node.value) };
-  }
-  protected override transformPrimitiveValueList(node: PrimitiveValueListNode): PrimitiveValueListNode {
-    return { ...super.transformPrimitiveValueList(node), values: node.values.map(toSqliteValue) };
-  }
+function bindable(parameters: readonly unknown[]): unknown[] {
+  return parameters.some((p) => typeof p === 'boolean' || p instanceof Date) ? parameters.map(toSqliteValue) : (parameters as unknown[]);
 }
 
-class SqliteValuePlugin implements KyselyPlugin {
-  readonly #transformer = new SqliteValueTransformer();
-  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
-    return this.#transformer.transformNode(args.node);
-  }
-  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
-    return args.result;
-  }
+function adapt(statement: Database.Statement): SqliteStatement {
+  return {
+    reader: statement.reader,
+    all: (parameters) => statement.all(bindable(parameters)),
+    run: (parameters) => statement.run(bindable(parameters)),
+    iterate: (parameters) => statement.iterate(bindable(parameters)),
+  };
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -52,7 +32,7 @@ const STATEMENT_CACHE_SIZE = 500;
  * makes repeated queries skip the compile. Safe because Kysely serialises all use of the one connection.
  */
 function withStatementCache(sqlite: Database.Database): SqliteDatabase {
-  const cache = new Map<string, Database.Statement>();
+  const cache = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
@@ -60,11 +40,11 @@ function withStatementCache(sqlite: Database.Database): SqliteDatabase {
       if (statement) {
         cache.delete(sql);
       } else {
-        statement = sqlite.prepare(sql);
+        statement = adapt(sqlite.prepare(sql));
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
       cache.set(sql, statement);
-      return statement as unknown as SqliteStatement;
+      return statement;
     },
   };
 }
@@ -94,7 +74,6 @@ export function openSqlite(appId: string, dataDir: string): AppDatabase {
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely({
     dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-    plugins: [new SqliteValuePlugin()],
   });
   return {
     appId,
