@@ -54,7 +54,7 @@ export interface PipelineOptions {
 
 /**
  * The one ingestion path of spec §4.1 shared by REST, the telemetry socket and the built-in
- * controller: resolve, filter by link, stamp, store atomically, then notify listeners (cache, webhooks,
+ * controller: resolve, filter by link, stamp, store atomically, then notify listeners (bus, webhooks,
  * rules, broadcast) in registration order. Listeners run after commit and can never fail the request.
  */
 export class IngestionPipeline {
@@ -100,15 +100,18 @@ export class IngestionPipeline {
         });
       }
     });
-    if (result.accepted.length) this.notify(result.accepted, source);
+    if (result.accepted.length) await this.notify(result.accepted, source);
     return result;
   }
 
-  private notify(accepted: readonly AcceptedPoint[], source: IngestSource): void {
+  /**
+   * Listeners run in order; one that returns a promise (rule evaluation) is awaited so a client sees
+   * its effects when the write returns, but a failure is only logged: the data is committed already.
+   */
+  private async notify(accepted: readonly AcceptedPoint[], source: IngestSource): Promise<void> {
     for (const listener of this.listeners) {
       try {
-        const pending = listener(accepted, source);
-        if (pending) pending.catch((err: unknown) => this.options.logger.error({ err }, 'ingestion listener failed'));
+        await listener(accepted, source);
       } catch (err) {
         this.options.logger.error({ err }, 'ingestion listener failed');
       }
