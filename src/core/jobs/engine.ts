@@ -217,7 +217,12 @@ class Engine implements JobEngine {
   async start(): Promise<void> {
     if (this.#started) return;
     this.#started = true;
-    await this.#workers.start();
+    try {
+      await this.#workers.start();
+    } catch (err) {
+      this.#started = false;
+      throw err;
+    }
     this.#unsubscribe = [
       this.#bus.subscribe<CancelRequest>(JOBS_CANCEL, ({ payload }) => {
         if (payload.appId === this.appId) this.#workers.abort(payload.id, new JobCancelledError(payload.reason));
@@ -234,10 +239,11 @@ class Engine implements JobEngine {
   async stop(options: { timeoutMs?: number } = {}): Promise<void> {
     if (!this.#started) return;
     this.#started = false;
+    await this.#scheduler.stop();
+    // Still listening while running jobs drain, so a cancel from another process reaches them.
+    await this.#workers.stop(options.timeoutMs ?? 10_000);
     for (const unsubscribe of this.#unsubscribe) unsubscribe();
     this.#unsubscribe = [];
-    await this.#scheduler.stop();
-    await this.#workers.stop(options.timeoutMs ?? 10_000);
   }
 
   async #insert(jobs: readonly NewJob[], trx: EnqueueOptions['trx']): Promise<JobRow[]> {

@@ -103,7 +103,10 @@ export interface EnqueueOptions {
   timeoutMs?: number;
   /** only one running job per key across every process; defaults to the type's `singleton` */
   singletonKey?: string;
-  /** inserts with the caller's transaction, so the job exists only if the caller's writes commit */
+  /**
+   * inserts with the caller's transaction, so the job exists only if the caller's writes commit.
+   * `jobs.updated` is published at the insert, before that commit; workers find the job once it commits.
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   trx?: Transaction<any>;
 }

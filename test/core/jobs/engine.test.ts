@@ -76,7 +76,7 @@ describe('job engine', () => {
     engine.define('quick', async () => 'done');
     await engine.start();
     const { id } = await engine.enqueue('quick', {});
-    const done = await fx.finished(id, 2_000);
+    const done = await fx.finished(id, 5_000);
     assert.equal(done.status, 'completed');
   });
 

@@ -43,7 +43,7 @@ describe('progress throttle', () => {
     assert.deepEqual(writes, []);
     assert.deepEqual(await written.promise, { progress: 11, message: 'slow step', data: undefined });
     const waited = Date.now() - reportedAt;
-    assert.ok(waited >= 1_900 && waited < 3_000, `written after ${waited} ms`);
+    assert.ok(waited >= 1_900, `written after ${waited} ms, not before the two seconds are up`);
     throttle.close();
     await throttle.report({ progress: 90 }, true);
     assert.equal(writes.length, 1);
