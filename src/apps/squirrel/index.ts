@@ -10,7 +10,14 @@ import { squirrelMigrations } from './db/migrations/index.ts';
 import type { SquirrelDb } from './db/schema.ts';
 import { squirrelEnvelope } from './envelope.ts';
 import { createMemoryCache, type LiveCache } from './live/cache.ts';
+import { lazyEpics } from './live/epics.ts';
+import { EpicsService, type EpicsClient } from '../../connectors/epics/index.ts';
+import { registerJobRoutes } from './jobs/routes.ts';
+import { createJobService } from './jobs/service.ts';
 import { registerPvRoutes } from './pvs/routes.ts';
+import { defineSnapshotJobs } from './snapshots/jobs.ts';
+import { registerSnapshotRoutes } from './snapshots/routes.ts';
+import { createSnapshotService } from './snapshots/service.ts';
 import { createPvService } from './pvs/service.ts';
 import { squirrelSettings, type SquirrelSettingsSpec } from './settings.ts';
 import { registerTagRoutes } from './tags/routes.ts';
@@ -37,11 +44,14 @@ async function provisionKeys(keys: ApiKeyService, ctx: SquirrelContext): Promise
 export interface SquirrelOptions {
   /** the live cache; the memory backend unless given */
   cache?: LiveCache;
+  /** the EPICS facade; a Channel Access client configured from EPICS_CA_* (SQUIRREL_ copies win) unless given */
+  epics?: EpicsClient;
 }
 
 /**
  * Squirrel: an EPICS PV registry with snapshots and restore (spec specs/squirrel.md, seed
- * squirrel-api-reference.txt). Resources: API keys, tags, PVs.
+ * squirrel-api-reference.txt). Resources: API keys, tags, PVs, snapshots (with compare, restore and CSV),
+ * jobs. Workers: the CREATE_SNAPSHOT and RESTORE_SNAPSHOT jobs.
  */
 export function createSquirrelApp(options: SquirrelOptions = {}) {
   return defineApp({
@@ -71,9 +81,17 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
       const cache = options.cache ?? createMemoryCache();
       const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
 
+      const epics = options.epics ?? lazyEpics(() => new EpicsService({ overridePrefix: 'SQUIRREL_' }));
+      if (!options.epics) ctx.onClose(() => epics.close());
+      const snapshots = createSnapshotService({ database, cache, epics, settings: ctx.settings });
+      const selectForRestore = snapshots.selectForRestore;
+      defineSnapshotJobs({ jobs: ctx.jobs, database, snapshots, epics, settings: ctx.settings, selectForRestore });
+
       registerApiKeyRoutes(scope, keys);
       registerTagRoutes(scope, createTagService(database));
       registerPvRoutes(scope, pvs, cache);
+      registerSnapshotRoutes(scope, { snapshots, jobs: ctx.jobs, cache, epics, settings: ctx.settings, selectForRestore });
+      registerJobRoutes(scope, createJobService(ctx.jobs));
     },
 
     cli(registry) {

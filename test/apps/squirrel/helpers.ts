@@ -1,5 +1,5 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { createSquirrelApp } from '../../../src/apps/squirrel/index.ts';
+import { createSquirrelApp, type SquirrelOptions } from '../../../src/apps/squirrel/index.ts';
 import { startTestServer, type TestServer, type TestServerOptions } from '../../helpers/server.ts';
 
 export interface SquirrelHarness {
@@ -13,13 +13,18 @@ export interface SquirrelHarness {
   dispose(): Promise<void>;
 }
 
-export async function startSquirrel(env: NodeJS.ProcessEnv = {}, reuse?: TestServerOptions['reuse']): Promise<SquirrelHarness> {
+export async function startSquirrel(
+  env: NodeJS.ProcessEnv = {},
+  reuse?: TestServerOptions['reuse'],
+  options: SquirrelOptions = {},
+): Promise<SquirrelHarness> {
   const announced: string[] = [];
-  const test = await startTestServer([createSquirrelApp()], {
+  const test = await startTestServer([createSquirrelApp(options)], {
     env: { SQUIRREL_MONITOR_ENABLED: 'false', ...env },
     announce: (_app, message) => announced.push(message),
     reuse,
   });
+  await test.server.startWorkers();
   const adminKey = /(sq_[A-Za-z0-9_-]+)/.exec(announced.join('\n'))?.[1] ?? '';
   let keyCount = 0;
   const harness: SquirrelHarness = {

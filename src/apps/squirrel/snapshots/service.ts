@@ -1,0 +1,254 @@
+import type { EpicsClient } from '../../../connectors/epics/index.ts';
+import type { AppDatabase } from '../../../core/db/index.ts';
+import { uuidv7 } from '../../../core/secrets/index.ts';
+import type { SquirrelDb } from '../db/schema.ts';
+import { errors } from '../errors.ts';
+import { isoTime, isUuid, nameKey, unique } from '../format.ts';
+import type { LiveCache } from '../live/cache.ts';
+import type { EpicsValue } from '../live/values.ts';
+import { createPvRepo, type PvRow } from '../pvs/repo.ts';
+import type { SquirrelSettings } from '../settings.ts';
+import { createTagRepo } from '../tags/repo.ts';
+import { captureAddresses, captureValues, type ProgressReporter } from './capture.ts';
+import { createSnapshotRepo, type SnapshotRow, type SnapshotValueRow, type SnapshotValueWithPv } from './repo.ts';
+
+export interface SnapshotSummary {
+  id: string;
+  title: string;
+  description: string | null;
+  comment: string | null;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+  pv_count: number;
+  source: string;
+}
+
+export interface SnapshotValueView {
+  pv_id: string | null;
+  pv_name: string;
+  setpoint_name: string | null;
+  readback_name: string | null;
+  setpoint_value: unknown;
+  readback_value: unknown;
+  status: number | null;
+  severity: number | null;
+  timestamp: string | null;
+  setpoint: EpicsValue | null;
+  readback: EpicsValue | null;
+  read_only: boolean;
+  abs_tolerance: number;
+  rel_tolerance: number;
+  tags: { id: string; name: string; group_name: string }[];
+}
+
+/** What a create asks for; it travels in the job payload, so it is plain JSON. */
+export interface SnapshotRequest {
+  title: string;
+  description: string | null;
+  created_by: string | null;
+  pv_ids?: string[];
+  tag_ids?: string[];
+  use_cache: boolean;
+}
+
+export interface CreateStats {
+  pv_count: number;
+  cache_hits: number;
+  direct_reads: number;
+  null_values: number;
+}
+
+export function summaryOf(row: SnapshotRow): SnapshotSummary {
+  return {
+    id: row.id,
+    title: row.title,
+    description: row.description,
+    comment: row.description,
+    created_by: row.created_by,
+    created_at: isoTime(row.created_at),
+    updated_at: isoTime(row.updated_at),
+    pv_count: row.pv_count,
+    source: row.source,
+  };
+}
+
+function parseSide(json: string | null): EpicsValue | null {
+  return json === null ? null : (JSON.parse(json) as EpicsValue);
+}
+
+export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>; cache: LiveCache; epics: EpicsClient; settings: SquirrelSettings }) {
+  const { database, cache, epics, settings } = deps;
+  const repo = createSnapshotRepo(database.db);
+  const pvRepo = createPvRepo(database.db);
+  const tagRepo = createTagRepo(database.db);
+
+  async function requireSnapshot(id: string): Promise<SnapshotRow> {
+    const row = isUuid(id) ? await repo.findById(id) : undefined;
+    if (!row) throw errors.snapshotNotFound(id);
+    return row;
+  }
+
+  /** spec D12: with neither list every PV, otherwise the union; unknown ids are 404 before any job exists */
+  async function validateSubset(request: Pick<SnapshotRequest, 'pv_ids' | 'tag_ids'>): Promise<void> {
+    const pvIds = unique(request.pv_ids ?? []);
+    if (pvIds.length) {
+      const found = new Set((await pvRepo.findByIds(pvIds.filter(isUuid))).map((pv) => pv.id));
+      const missing = pvIds.filter((id) => !found.has(id));
+      if (missing.length) throw errors.pvNotFound(missing);
+    }
+    const tagIds = unique(request.tag_ids ?? []);
+    if (tagIds.length) {
+      const found = await tagRepo.existingTagIds(tagIds.filter(isUuid));
+      const missing = tagIds.filter((id) => !found.has(id));
+      if (missing.length) throw errors.tagNotFound(missing);
+    }
+  }
+
+  async function resolveSubset(request: Pick<SnapshotRequest, 'pv_ids' | 'tag_ids'>): Promise<PvRow[]> {
+    if (request.pv_ids === undefined && request.tag_ids === undefined) return pvRepo.page({}, undefined, Number.MAX_SAFE_INTEGER);
+    const byId = new Map<string, PvRow>();
+    if (request.pv_ids?.length) for (const pv of await pvRepo.findByIds(unique(request.pv_ids).filter(isUuid))) byId.set(pv.id, pv);
+    if (request.tag_ids?.length) {
+      for (const pv of await pvRepo.page({ anyTagIds: unique(request.tag_ids) }, undefined, Number.MAX_SAFE_INTEGER)) byId.set(pv.id, pv);
+    }
+    return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  /** read_only, tolerances and tags come from the current PV, or the stored copies once it is deleted */
+async function values(snapshotId: string, window?: { limit?: number; offset: number }): Promise<SnapshotValueView[]> {
+    const rows = await repo.values(snapshotId, window);
+    const tags = await tagRepo.tagsOfPvs(unique(rows.map((r) => r.pv_id).filter((id): id is string => id !== null)));
+    return rows.map((row: SnapshotValueWithPv) => {
+      const setpoint = parseSide(row.setpoint_value);
+      const readback = parseSide(row.readback_value);
+      return {
+        pv_id: row.pv_id,
+        pv_name: row.pv_name,
+        setpoint_name: row.setpoint_name,
+        readback_name: row.readback_name,
+        setpoint_value: setpoint?.value ?? null,
+        readback_value: readback?.value ?? null,
+        status: row.status,
+        severity: row.severity,
+        timestamp: row.timestamp,
+        setpoint,
+        readback,
+        read_only: Boolean(row.pv_read_only ?? row.read_only),
+        abs_tolerance: row.pv_abs_tolerance ?? row.abs_tolerance,
+        rel_tolerance: row.pv_rel_tolerance ?? row.rel_tolerance,
+        tags: (row.pv_id ? (tags.get(row.pv_id) ?? []) : []).map((t) => ({ id: t.id, name: t.name, group_name: t.group_name })),
+      };
+    });
+  }
+
+  return {
+    validateSubset,
+    values,
+
+    /** The whole create of spec §4.4, reporting the progress steps; one transaction for all rows. */
+    async create(request: SnapshotRequest, progress: ProgressReporter, signal?: AbortSignal): Promise<{ snapshot: SnapshotSummary; stats: CreateStats }> {
+      await progress(5, 'Reading PV addresses');
+      const pvs = await resolveSubset(request);
+      const addresses = captureAddresses(pvs);
+      await progress(15, `Loaded ${pvs.length} PVs (${addresses.length} addresses)`, { processed: 0, total: addresses.length });
+      const capture = await captureValues(addresses, cache, epics, {
+        useCache: request.use_cache,
+        connectTimeoutMs: settings.SQUIRREL_EPICS_CA_CONN_TIMEOUT * 1000,
+        timeoutMs: settings.SQUIRREL_EPICS_CA_TIMEOUT * 1000,
+        chunkSize: settings.SQUIRREL_EPICS_CHUNK_SIZE,
+        signal,
+        progress,
+      });
+      await progress(85, 'Processing results...');
+      const now = Date.now();
+      const snapshot: SnapshotRow = {
+        id: uuidv7(),
+        title: request.title,
+        title_key: nameKey(request.title),
+        description: request.description,
+        created_by: request.created_by,
+        pv_count: pvs.length,
+        source: capture.source,
+        created_at: now,
+        updated_at: now,
+      };
+      let nullValues = 0;
+      const rows: SnapshotValueRow[] = pvs.map((pv, seq) => {
+        const setpoint = pv.setpoint_address ? (capture.values.get(pv.setpoint_address) ?? null) : null;
+        const readback = pv.readback_address ? (capture.values.get(pv.readback_address) ?? null) : null;
+        if ((setpoint ?? readback)?.value === null) nullValues += 1;
+        return {
+          snapshot_id: snapshot.id,
+          seq,
+          pv_id: pv.id,
+          pv_name: pv.setpoint_address ?? pv.readback_address ?? pv.config_address ?? '',
+          setpoint_name: pv.setpoint_address,
+          readback_name: pv.readback_address,
+          setpoint_value: setpoint ? JSON.stringify(setpoint) : null,
+          readback_value: readback ? JSON.stringify(readback) : null,
+          status: setpoint?.status ?? null,
+          severity: setpoint?.severity ?? null,
+          timestamp: setpoint?.timestamp ?? null,
+          read_only: pv.read_only,
+          abs_tolerance: pv.abs_tolerance,
+          rel_tolerance: pv.rel_tolerance,
+        };
+      });
+      await progress(90, `Saving ${rows.length} PV values...`);
+      signal?.throwIfAborted();
+      await database.transaction((trx) => createSnapshotRepo(trx).insert(snapshot, rows, database.dialect.maxParameters));
+      await progress(100, `Snapshot created with ${rows.length} PV values`, { processed: addresses.length, total: addresses.length });
+      return {
+        snapshot: summaryOf(snapshot),
+        stats: { pv_count: pvs.length, cache_hits: capture.cacheHits, direct_reads: capture.directReads, null_values: nullValues },
+      };
+    },
+
+    async summary(id: string): Promise<SnapshotSummary> {
+      return summaryOf(await requireSnapshot(id));
+    },
+
+    async get(id: string, window: { limit?: number; offset: number }, includeValues: boolean) {
+      const row = await requireSnapshot(id);
+      if (!includeValues) return summaryOf(row);
+      return { ...summaryOf(row), values: await values(row.id, window), limit: window.limit ?? null, offset: window.offset };
+    },
+
+    async list(filter: { title?: string; tagIds?: string[] }, limit: number, offset: number): Promise<SnapshotSummary[]> {
+      return (await repo.list(filter, limit, offset)).map(summaryOf);
+    },
+
+    async update(id: string, patch: { title?: string; description?: string | null }): Promise<SnapshotSummary> {
+      const row = await requireSnapshot(id);
+      const title = patch.title?.trim();
+      await repo.update(row.id, {
+        ...(title !== undefined ? { title, title_key: nameKey(title) } : {}),
+        ...(patch.description !== undefined ? { description: patch.description } : {}),
+        updated_at: Date.now(),
+      });
+      return summaryOf((await repo.findById(row.id))!);
+    },
+
+    async remove(id: string): Promise<true> {
+      const row = await requireSnapshot(id);
+      await repo.delete(row.id);
+      return true;
+    },
+
+    requireSnapshot,
+
+    /** spec D34: a given list restricts the selection even when empty; ids absent from the snapshot are ignored */
+    async selectForRestore(request: { snapshot_id: string; pv_ids?: string[]; tag_ids?: string[] }): Promise<SnapshotValueView[]> {
+      const snapshot = await requireSnapshot(request.snapshot_id);
+      if (request.tag_ids?.length) await validateSubset({ tag_ids: request.tag_ids });
+      const all = await values(snapshot.id);
+      if (request.pv_ids === undefined && request.tag_ids === undefined) return all;
+      const pvIds = new Set(request.pv_ids ?? []);
+      const tagIds = new Set(request.tag_ids ?? []);
+      return all.filter((v) => (v.pv_id !== null && pvIds.has(v.pv_id)) || v.tags.some((t) => tagIds.has(t.id)));
+    },
+  };
+}
+
+export type SnapshotService = ReturnType<typeof createSnapshotService>;
