@@ -121,6 +121,8 @@ describe('status and alarm names', () => {
     assert.equal(alarmStatusName(99), '99');
     assert.equal(alarmSeverityName(2), 'MAJOR');
     assert.equal(alarmSeverityFromName('minor'), 1);
+    assert.equal(alarmSeverityFromName('NO_ALARM'), 0);
+    assert.equal(alarmSeverityFromName('MAJOR_ALARM'), 2);
     assert.equal(alarmStatusFromName('HIGH_ALARM'), 4);
     assert.equal(alarmStatusFromName('NO_ALARM'), 0);
     assert.equal(alarmStatusFromName('bogus'), undefined);

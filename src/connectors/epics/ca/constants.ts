@@ -400,7 +400,8 @@ export function alarmStatusName(status: number): string {
 
 /** 2 for 'MAJOR' (case-insensitive; `MAJOR_ALARM` also accepted), undefined for an unknown name. */
 export function alarmSeverityFromName(name: string): number | undefined {
-  const index = (epicsAlarmSeverityStrings as readonly string[]).indexOf(name.toUpperCase().replace(/_ALARM$/, ''));
+  const upper = name.toUpperCase();
+  const index = (epicsAlarmSeverityStrings as readonly string[]).indexOf(upper === 'NO_ALARM' ? upper : upper.replace(/_ALARM$/, ''));
   return index === -1 ? undefined : index;
 }
 

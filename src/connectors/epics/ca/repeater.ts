@@ -109,7 +109,7 @@ export class CaRepeater {
     this.#send(repeaterConfirmMessage(ipv4ToNumber(address)), address, port);
     // lets the other clients' sockets see traffic, so that dead ones show up (repeater.cpp does the same)
     this.#fanOut(NOOP, address, port);
-    if (isNew) void this.#verifyClients();
+    if (isNew) void this.pruneClients();
   }
 
   #fanOut(message: Buffer, fromAddress: string, fromPort: number): void {
@@ -126,11 +126,15 @@ export class CaRepeater {
     });
   }
 
-  /** drops clients whose port nobody holds any more */
-  async #verifyClients(): Promise<void> {
+  /** Drops clients whose port nobody holds any more (run after each new registration); returns how many. */
+  async pruneClients(): Promise<number> {
+    let pruned = 0;
     for (const client of [...this.#clients.values()]) {
-      if (!(await this.#portInUse(client.port))) this.#clients.delete(client.port);
+      if (await this.#portInUse(client.port)) continue;
+      this.#clients.delete(client.port);
+      pruned++;
     }
+    return pruned;
   }
 
   #portInUse(port: number): Promise<boolean> {

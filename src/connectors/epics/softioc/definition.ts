@@ -47,7 +47,8 @@ export interface FollowSpec {
 
 export interface PvDefinition {
   name: string;
-  type: PvTypeName;
+  /** default 'double' */
+  type?: PvTypeName;
   /** element count; above 1 the PV is an array (a waveform) */
   count?: number;
   value?: number | string | (number | string)[];

@@ -59,7 +59,7 @@ export class SoftPv implements CaServedPv {
   constructor(definition: PvDefinition, hooks: SoftPvHooks) {
     this.definition = definition;
     this.name = definition.name;
-    this.fieldType = fieldTypeFromKeyword(definition.type) ?? DBF_DOUBLE;
+    this.fieldType = fieldTypeFromKeyword(definition.type ?? 'double') ?? DBF_DOUBLE;
     this.maxCount = definition.count ?? 1;
     this.#hooks = hooks;
     this.#access = { read: true, write: !definition.read_only };

@@ -67,7 +67,6 @@ export class Simulation {
       if (!group) {
         const pvs = new Set<SoftPv>();
         const timer = setInterval(() => this.#step(pvs), intervalMs);
-        timer.unref();
         this.#groups.set(intervalMs, (group = { timer, pvs }));
       }
       group.pvs.add(pv);
@@ -120,8 +119,7 @@ export class Simulation {
     const followers = this.#followers.get(source.name);
     if (!followers) return;
     for (const follower of followers) {
-      const timer = setTimeout(() => this.#follow(follower, source), follower.definition.follow?.lag_ms ?? 0);
-      timer.unref();
+      setTimeout(() => this.#follow(follower, source), follower.definition.follow?.lag_ms ?? 0);
     }
   }
 
