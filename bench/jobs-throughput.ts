@@ -84,11 +84,13 @@ async function engineMs(): Promise<{ enqueueMs: number; processMs: number }> {
 const perSecond = (count: number, ms: number) => Math.round((count * 1_000) / ms);
 
 export async function run(): Promise<void> {
+  // Both figures share the machine's load; the ratio is the comparable number between runs.
+  const load = os.loadavg()[0]?.toFixed(1);
   const raw = await rawInsertMs();
   const { enqueueMs, processMs } = await engineMs();
   const endToEnd = perSecond(JOBS, enqueueMs + processMs);
   const lines = [
-    `jobs: ${JOBS} no-op, concurrency ${CONCURRENCY}, SQLite (WAL, synchronous=NORMAL)`,
+    `jobs: ${JOBS} no-op, concurrency ${CONCURRENCY}, SQLite (WAL, synchronous=NORMAL), load average ${load} at start`,
     `raw insert, one transaction:   ${raw.toFixed(0).padStart(6)} ms  ${perSecond(JOBS, raw).toLocaleString('en').padStart(9)} rows/s`,
     `engine enqueueMany:            ${enqueueMs.toFixed(0).padStart(6)} ms  ${perSecond(JOBS, enqueueMs).toLocaleString('en').padStart(9)} jobs/s`,
     `engine run (claim+run+finish): ${processMs.toFixed(0).padStart(6)} ms  ${perSecond(JOBS, processMs).toLocaleString('en').padStart(9)} jobs/s`,
