@@ -29,23 +29,27 @@ function asList<T>(value: T | readonly T[] | undefined): readonly T[] | undefine
 export class JobRepository {
   readonly #database: AppDatabase;
   readonly #db: Kysely<JobsSchema>;
-  /** rows per INSERT so one statement stays under the dialect's parameter limit */
-  readonly #insertChunk: number;
 
   constructor(database: AppDatabase) {
     this.#database = database;
     this.#db = database.db as Kysely<JobsSchema>;
-    this.#insertChunk = Math.max(1, Math.floor(database.dialect.maxParameters / 26));
   }
 
+  /** Inserts all rows or none, in as few statements as the dialect's parameter limit allows. */
   async insert(rows: readonly JobRow[], trx?: AnyTransaction): Promise<JobRow[]> {
-    const db = (trx as Kysely<JobsSchema> | undefined) ?? this.#db;
-    const inserted: JobRow[] = [];
-    for (let i = 0; i < rows.length; i += this.#insertChunk) {
-      const chunk = rows.slice(i, i + this.#insertChunk);
-      inserted.push(...(await db.insertInto('core_jobs').values(chunk).returningAll().execute()));
-    }
-    return inserted;
+    const columns = Object.keys(rows[0] ?? {}).length;
+    const perStatement = Math.max(1, Math.floor(this.#database.dialect.maxParameters / Math.max(1, columns)));
+    const write = async (db: Kysely<JobsSchema>) => {
+      const inserted: JobRow[] = [];
+      for (let i = 0; i < rows.length; i += perStatement) {
+        inserted.push(...(await db.insertInto('core_jobs').values(rows.slice(i, i + perStatement)).returningAll().execute()));
+      }
+      return inserted;
+    };
+    if (rows.length === 0) return [];
+    if (trx) return write(trx as Kysely<JobsSchema>);
+    if (rows.length <= perStatement) return write(this.#db);
+    return this.#database.transaction((t) => write(t as Kysely<JobsSchema>));
   }
 
   /** Inserts a schedule tick's job; undefined when that tick already has one. */

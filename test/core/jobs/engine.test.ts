@@ -96,6 +96,13 @@ describe('job engine', () => {
     assert.deepEqual(await engine.counts(), { pending: 3, running: 0, completed: 0, failed: 0, cancelled: 0, paused: 0 });
   });
 
+  it('enqueues more jobs than one statement can carry, in order', async () => {
+    const engine = await fx.engine();
+    const created = await engine.enqueueMany(Array.from({ length: 3_000 }, (_, i) => ({ type: 'bulk', payload: i })));
+    assert.deepEqual(created.map((j) => j.payload), Array.from({ length: 3_000 }, (_, i) => i));
+    assert.equal(await engine.count({ type: 'bulk' }), 3_000);
+  });
+
   it('rejects enqueue options that make no sense', async () => {
     const engine = await fx.engine();
     await assert.rejects(engine.enqueue('x', {}, { maxAttempts: 0 }), /maxAttempts must be an integer ≥ 1/);
