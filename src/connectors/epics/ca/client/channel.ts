@@ -134,14 +134,11 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
   }
 
   /** READ_NOTIFY: one value in the requested type */
-  async get(options: GetOptions = {}): Promise<CaReading> {
+  get(options: GetOptions = {}): Promise<CaReading> {
     const started = performance.now();
-    await this.waitConnected(options);
-    if (!this.#access.read) throw new CaStatusError(ECA_NORDACCESS, this.name);
-    const dataType = resolveDbrType(options.type ?? 'plain', this.#nativeType);
-    const dataCount = options.count ?? this.#defaultCount();
-    const reading = await this.#request(options, started, true, (ioid) => readNotifyRequest({ dataType, dataCount, sid: this.#sid, ioid }));
-    return reading!;
+    // the bulk path: no extra promise when the channel is already connected
+    if (this.#state === 'connected') return attempt(() => this.#read(options, started));
+    return this.waitConnected(options).then(() => this.#read(options, started));
   }
 
   /** WRITE without confirmation: resolves once the write is queued on the circuit */
@@ -153,12 +150,25 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
   }
 
   /** WRITE_NOTIFY: resolves when the server has completed the write; a refusal rejects with its ECA status */
-  async putCallback(value: PutValue, options: PutOptions = {}): Promise<void> {
+  putCallback(value: PutValue, options: PutOptions = {}): Promise<void> {
     const started = performance.now();
-    await this.waitConnected(options);
+    if (this.#state === 'connected') return attempt(() => this.#write(value, options, started));
+    return this.waitConnected(options).then(() => this.#write(value, options, started));
+  }
+
+  #read(options: GetOptions, started: number): Promise<CaReading> {
+    if (!this.#access.read) throw new CaStatusError(ECA_NORDACCESS, this.name);
+    const dataType = resolveDbrType(options.type ?? 'plain', this.#nativeType);
+    const ioid = this.#host.nextIoid();
+    const frame = readNotifyRequest({ dataType, dataCount: options.count ?? this.#defaultCount(), sid: this.#sid, ioid });
+    return this.#request(options, started, true, ioid, frame) as Promise<CaReading>;
+  }
+
+  async #write(value: PutValue, options: PutOptions, started: number): Promise<void> {
     if (!this.#access.write) throw new CaStatusError(ECA_NOWTACCESS, this.name);
     const encoded = encodePutValue(value, this.#nativeType, options.fieldType);
-    await this.#request(options, started, false, (ioid) => writeNotifyRequest({ ...encoded, sid: this.#sid, ioid }));
+    const ioid = this.#host.nextIoid();
+    await this.#request(options, started, false, ioid, writeNotifyRequest({ ...encoded, sid: this.#sid, ioid }));
   }
 
   /** EVENT_ADD, kept across reconnections until cancelled */
@@ -258,11 +268,11 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     return CA_V413(this.#circuit?.serverMinorVersion ?? 0) ? 0 : this.#nativeCount;
   }
 
-  #request(options: OperationOptions, started: number, expectsReading: boolean, build: (ioid: number) => Buffer): Promise<CaReading | undefined> {
+  #request(options: OperationOptions, started: number, expectsReading: boolean, ioid: number, frame: Buffer): Promise<CaReading | undefined> {
     if (options.signal?.aborted) return Promise.reject(options.signal.reason as Error);
     const circuit = this.#circuit!;
     const request = new PendingRequest({
-      ioid: this.#host.nextIoid(),
+      ioid,
       owner: this.#requestOwner,
       channelName: this.name,
       expectsReading,
@@ -271,7 +281,7 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     });
     this.#operations.add(request);
     circuit.track(request);
-    circuit.send(build(request.ioid));
+    circuit.send(frame);
     return request.promise;
   }
 
@@ -281,6 +291,15 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
 
   #closedError(): CaStatusError {
     return new CaStatusError(ECA_CHANDESTROY, this.name);
+  }
+}
+
+/** a synchronous throw as a rejection, so that callers see one kind of failure */
+function attempt<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return fn();
+  } catch (err) {
+    return Promise.reject(err as Error);
   }
 }
 

@@ -11,7 +11,10 @@ export interface CaReading extends DbrData {
 }
 
 export function readingOf(message: CaMessage): CaReading {
-  return { ...decodeDbr(message.dataType, message.dataCount, message.payload), dbrType: message.dataType, count: message.dataCount };
+  const reading = decodeDbr(message.dataType, message.dataCount, message.payload) as CaReading;
+  reading.dbrType = message.dataType;
+  reading.count = message.dataCount;
+  return reading;
 }
 
 export type PutValue = number | string | readonly number[] | readonly string[];
