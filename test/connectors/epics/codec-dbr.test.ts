@@ -81,7 +81,7 @@ describe('DBR codec', () => {
         assert.equal(bytes.length, dbrSizeN(dbrType, data.value.length));
         assert.deepStrictEqual(decodeDbr(dbrType, data.value.length, bytes), data);
       }),
-      { numRuns: 3000 },
+      { numRuns: 1500 },
     );
   });
 

@@ -23,7 +23,7 @@ const messageFields: fc.Arbitrary<CaMessageFields> = fc.record({
   dataCount: fc.oneof(u16, u32),
   p1: u32,
   p2: u32,
-  payload: fc.oneof({ weight: 9, arbitrary: fc.uint8Array({ maxLength: 64 }) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 0xfff0, maxLength: 0x10010 }) }).map((a) => Buffer.from(a)),
+  payload: fc.oneof({ weight: 30, arbitrary: fc.uint8Array({ maxLength: 64 }) }, { weight: 1, arbitrary: fc.uint8Array({ minLength: 0xfff0, maxLength: 0x10010 }) }).map((a) => Buffer.from(a)),
 });
 
 /** what the receiver must see for `fields`: the payload zero-padded to a multiple of 8 */
