@@ -216,3 +216,32 @@ test('malformed frames from a server close that circuit only, and its channels s
     await good.close();
   }
 });
+
+test('a server that answers the search but refuses the circuit is asked again with backoff, not in a loop', async () => {
+  const closed = net.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const refusedPort = (closed.address() as net.AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  let searches = 0;
+  const udp = dgram.createSocket('udp4');
+  udp.on('message', (datagram, from) => {
+    for (const message of decodeDatagram(datagram)) {
+      if (message.command !== CA_PROTO_SEARCH) continue;
+      searches++;
+      udp.send(searchResponse({ port: refusedPort, cid: message.p1 }), from.port, from.address);
+    }
+  });
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  const harness = await startTestIoc();
+  try {
+    const context = harness.context({ addressList: [{ host: '127.0.0.1', port: udp.address().port }] });
+    const channel = context.channel('REFUSED:PV');
+    await assert.rejects(channel.waitConnected({ timeoutMs: 1000 }), /REFUSED:PV: channel not (found|connected) within 1 s/);
+    // backing off from 50 ms, one second holds about six rounds; a loop would make thousands
+    assert.ok(searches >= 3 && searches <= 12, `${searches} searches in 1 s`);
+    channel.close();
+  } finally {
+    await new Promise<void>((resolve) => udp.close(() => resolve()));
+    await harness.close();
+  }
+});

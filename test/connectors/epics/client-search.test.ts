@@ -100,6 +100,17 @@ test('names are packed into datagrams of at most 1,400 bytes, and at most 8 data
   }
 });
 
+test('a name re-queued after failed rounds waits the backoff those rounds earned', () => {
+  const h = harness();
+  try {
+    h.scheduler.add(3, 'C', 3);
+    h.advance(1000);
+    assert.deepEqual(h.sent.map((s) => s.at), [200, 600]);
+  } finally {
+    h.restore();
+  }
+});
+
 test('a beacon anomaly makes every unresolved name due again at the fastest step', () => {
   const h = harness();
   try {

@@ -54,7 +54,8 @@ export interface ChannelEvents {
 export interface ChannelHost {
   readonly defaultTimeoutMs: number;
   readonly logger: CaLogger;
-  search(channel: Channel): void;
+  /** `failedAttempts`: found but could not connect that many times in a row, so the search backs off */
+  search(channel: Channel, failedAttempts: number): void;
   stopSearching(channel: Channel): void;
   forget(channel: Channel): void;
   nextIoid(): number;
@@ -76,6 +77,8 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
   #nativeType = -1;
   #nativeCount = 0;
   #access: AccessRights = { read: false, write: false };
+  /** times in a row the server was found but the channel did not connect (refused circuit, CREATE_CH_FAIL) */
+  #failedConnects = 0;
   readonly #waiters = new Set<ConnectionWaiter>();
   readonly #operations = new Set<PendingRequest>();
   readonly #requestOwner: PendingOwner = {
@@ -88,10 +91,12 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
 
   constructor(host: ChannelHost, cid: number, name: string) {
     super();
+    // one channel may be shared by many users (monitors, bulk reads), each with its own listeners
+    this.setMaxListeners(0);
     this.#host = host;
     this.cid = cid;
     this.name = name;
-    host.search(this);
+    host.search(this, 0);
   }
 
   get state(): ChannelState {
@@ -222,6 +227,7 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
   onCreated(nativeType: number, nativeCount: number, sid: number): void {
     if (this.#state !== 'connecting') return;
     this.#state = 'connected';
+    this.#failedConnects = 0;
     this.#nativeType = nativeType;
     this.#nativeCount = nativeCount;
     this.#sid = sid;
@@ -254,10 +260,13 @@ export class Channel extends EventEmitter<ChannelEvents> implements CircuitChann
     this.#circuit = undefined;
     this.#state = 'disconnected';
     if (wasConnected) this.emit('disconnect', reason);
+    else this.#failedConnects++;
     // a listener may have closed the channel
     if (this.#state !== 'disconnected') return;
     this.#state = 'searching';
-    this.#host.search(this);
+    // after a real disconnection the search restarts at the fastest step; a server that answers the
+    // search but will not take the channel is not asked again at that pace
+    this.#host.search(this, this.#failedConnects);
   }
 
   #start(subscription: Subscription): void {

@@ -129,10 +129,10 @@ export class Context {
     return {
       defaultTimeoutMs,
       logger: this.#logger,
-      search: (channel) => {
+      search: (channel, failedAttempts) => {
         if (this.#closed) return;
         if (this.#waitingForStart) this.#waitingForStart.add(channel);
-        else this.#scheduler.add(channel.cid, channel.name);
+        else this.#scheduler.add(channel.cid, channel.name, failedAttempts);
       },
       stopSearching: (channel) => {
         this.#waitingForStart?.delete(channel);

@@ -64,10 +64,14 @@ export class SearchScheduler {
     return this.#byCid.has(cid);
   }
 
-  /** queues a name for an immediate search (a name already queued keeps its place) */
-  add(cid: number, name: string): void {
+  /**
+   * Queues a name (a name already queued keeps its place): searched at once, or, when `attempts`
+   * earlier rounds already failed, after the backoff those rounds earned.
+   */
+  add(cid: number, name: string, attempts = 0): void {
     if (this.#closed || this.#byCid.has(cid)) return;
-    const entry: Entry = { cid, name, attempts: 0, dueAt: this.#options.now(), order: this.#order++ };
+    const dueAt = this.#options.now() + (attempts > 0 ? this.#retryDelay(attempts) : 0);
+    const entry: Entry = { cid, name, attempts, dueAt, order: this.#order++ };
     this.#byCid.set(cid, entry);
     this.#push(entry);
     this.#schedule();
