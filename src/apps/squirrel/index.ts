@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { defineApp, type AppContext } from '../../core/app.ts';
 import type { AppDatabase } from '../../core/db/index.ts';
 import { rateLimitHook } from '../../core/ratelimit/index.ts';
@@ -12,7 +13,9 @@ import { squirrelEnvelope } from './envelope.ts';
 import { createMemoryCache, type LiveCache } from './live/cache.ts';
 import { lazyEpics } from './live/epics.ts';
 import { EpicsService, type EpicsClient } from '../../connectors/epics/index.ts';
+import { registerHealthRoutes } from './health/routes.ts';
 import { registerJobRoutes } from './jobs/routes.ts';
+import { registerLiveRoutes } from './live/routes.ts';
 import { createJobService } from './jobs/service.ts';
 import { registerPvRoutes } from './pvs/routes.ts';
 import { defineSnapshotJobs } from './snapshots/jobs.ts';
@@ -26,6 +29,7 @@ import { createTagService } from './tags/service.ts';
 type SquirrelContext = AppContext<SquirrelSettingsSpec>;
 
 export const PV_CHANGED_TOPIC = 'squirrel.pv.changed';
+const SQUIRREL_VERSION = '0.2.0';
 
 /** SQUIRREL_BOOTSTRAP_KEY, then a first key for the operator when the table is empty (spec §6). */
 async function provisionKeys(keys: ApiKeyService, ctx: SquirrelContext): Promise<void> {
@@ -50,14 +54,14 @@ export interface SquirrelOptions {
 
 /**
  * Squirrel: an EPICS PV registry with snapshots and restore (spec specs/squirrel.md, seed
- * squirrel-api-reference.txt). Resources: API keys, tags, PVs, snapshots (with compare, restore and CSV),
+ * squirrel-api-reference.txt). Resources: API keys, tags, PVs, live values, health, snapshots (with compare, restore and CSV),
  * jobs. Workers: the CREATE_SNAPSHOT and RESTORE_SNAPSHOT jobs.
  */
 export function createSquirrelApp(options: SquirrelOptions = {}) {
   return defineApp({
     id: 'squirrel',
     title: 'Squirrel Backend',
-    version: '0.2.0',
+    version: SQUIRREL_VERSION,
     description: 'EPICS PV snapshot and restore',
     prefixes: ['/v1/pvs', '/v1/snapshots', '/v1/tags', '/v1/jobs', '/v1/health', '/v1/api-keys', '/v1/ws', '/ws'],
     envelope: squirrelEnvelope,
@@ -90,8 +94,17 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
       registerApiKeyRoutes(scope, keys);
       registerTagRoutes(scope, createTagService(database));
       registerPvRoutes(scope, pvs, cache);
+      registerLiveRoutes(scope, cache);
       registerSnapshotRoutes(scope, { snapshots, jobs: ctx.jobs, cache, epics, settings: ctx.settings, selectForRestore });
       registerJobRoutes(scope, createJobService(ctx.jobs));
+      registerHealthRoutes(scope, {
+        database,
+        redis: ctx.redis,
+        cache,
+        version: SQUIRREL_VERSION,
+        instanceId: ctx.settings.SQUIRREL_INSTANCE_ID ?? randomBytes(4).toString('hex'),
+        monitorEnabled: ctx.settings.SQUIRREL_MONITOR_ENABLED,
+      });
     },
 
     cli(registry) {
