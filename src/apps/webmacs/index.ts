@@ -12,6 +12,8 @@ import { registerHealthRoutes } from './health/routes.ts';
 import { createLab } from './ingestion/index.ts';
 import { installWebmacsHttp } from './http.ts';
 import { registerLoggingRoutes } from './logging/routes.ts';
+import { registerPluginRoutes } from './plugins/routes.ts';
+import { preparePluginWorkers, startPluginWorkers } from './plugins/workers.ts';
 import { installRateLimit } from './ratelimit.ts';
 import { webmacsDemoDefaults, webmacsSettings } from './settings.ts';
 import { registerSsoRoutes } from './sso/routes.ts';
@@ -68,10 +70,17 @@ export const webmacsApp = defineApp({
     registerWebSocketRoutes(scope, wm, lab);
     registerWebhookRoutes(scope, wm, lab);
     registerRuleRoutes(scope, wm, lab);
+    registerPluginRoutes(scope, wm, lab);
+    preparePluginWorkers(wm, lab);
 
     // Presentation and operations
     registerDashboardRoutes(scope, wm);
     registerLoggingRoutes(scope, wm);
     registerHealthRoutes(scope, wm);
+  },
+
+  // The built-in plugin controller and the demo auto-seed (spec §4.5)
+  async start(ctx) {
+    await startPluginWorkers(ctx);
   },
 });
