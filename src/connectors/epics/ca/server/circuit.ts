@@ -130,6 +130,11 @@ export class CaCircuit {
     return this.#channels.size;
   }
 
+  /** bytes written but not yet handed to the kernel, plus replies not yet written */
+  get bufferedBytes(): number {
+    return this.#socket.writableLength + this.#outboxBytes;
+  }
+
   get subscriptionCount(): number {
     let count = 0;
     for (const channel of this.#channels.values()) count += channel.subscriptions.size;
@@ -175,7 +180,7 @@ export class CaCircuit {
   }
 
   #congested(): boolean {
-    return this.#socket.writableLength + this.#outboxBytes > CONGESTED_BYTES;
+    return this.bufferedBytes > CONGESTED_BYTES;
   }
 
   #receive(chunk: Buffer): void {

@@ -38,6 +38,8 @@ export interface CaServerStats {
   channels: number;
   subscriptions: number;
   eventsSent: number;
+  /** bytes queued in the process for all circuits (bounded by the per-circuit coalescing) */
+  bufferedBytes: number;
   searchesAnswered: number;
   beaconsSent: number;
 }
@@ -178,7 +180,9 @@ export class CaServer {
     let channels = 0;
     let subscriptions = 0;
     let eventsSent = this.#eventsSentByClosedCircuits;
+    let bufferedBytes = 0;
     for (const circuit of this.#circuits) {
+      bufferedBytes += circuit.bufferedBytes;
       channels += circuit.channelCount;
       subscriptions += circuit.subscriptionCount;
       eventsSent += circuit.eventsSent;
@@ -191,6 +195,7 @@ export class CaServer {
       channels,
       subscriptions,
       eventsSent,
+      bufferedBytes,
       searchesAnswered: this.#search.searchesAnswered,
       beaconsSent: this.#beacons.beaconsSent,
     };
