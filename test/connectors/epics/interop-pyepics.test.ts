@@ -130,8 +130,9 @@ describe('pyepics (Debian libca) against the soft IOC', { timeout: 60_000 }, () 
     const dropped = await ioc.request({ cmd: 'drop' });
     assert.equal(dropped.ok, true);
     assert.ok((dropped.dropped as number) >= 1);
+    // libca re-searches a dropped circuit's channels on its disconnect governor timer (about 10 s);
     // the re-subscription after reconnecting delivers the current value again
-    const resumed = await py.request({ op: 'events', id: 'm7', min: 1, timeout: 15 }, 20_000);
+    const resumed = await py.request({ op: 'events', id: 'm7', min: 1, timeout: 25 }, 30_000);
     assert.deepStrictEqual(resumed.connections, [false, true]);
     await ioc.request({ cmd: 'set', name: 'SIM:7:SP', value: 77 });
     const after = (await py.request({ op: 'events', id: 'm7', min: 1 })).events as { value: number }[];
