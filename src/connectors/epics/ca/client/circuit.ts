@@ -114,9 +114,10 @@ export class Circuit {
     this.#socket.on('error', (err) => this.close(`${this.key}: ${err.message}`));
     this.#socket.on('close', () => this.close(`${this.key}: connection closed by the server`));
     this.#idleTimer = setTimeout(() => this.#onSilence(), options.connectionTimeoutMs);
+    // the order libca uses (test/fixtures/ca/libca-frames.json)
     this.send(versionMessage({ priority: 0, minorVersion: CA_MINOR_PROTOCOL_REVISION }));
-    this.send(hostNameMessage(os.hostname()));
     this.send(clientNameMessage(osUserName()));
+    this.send(hostNameMessage(os.hostname()));
   }
 
   get closed(): boolean {

@@ -1,4 +1,4 @@
-import { CaStatusError, convertValues, dbrTypeOf, decodeDbr, encodeDbr, isSupportedDbrType, type CaMessage, type DbrClass, type DbrData } from '../codec.ts';
+import { CaStatusError, convertValues, dbrTypeOf, decodeDbr, encodeCString, encodeDbr, isSupportedDbrType, type CaMessage, type DbrClass, type DbrData } from '../codec.ts';
 import { DBF_DOUBLE, DBF_STRING, ECA_BADCOUNT, ECA_BADTYPE } from '../constants.ts';
 
 /** A DBR id (0–34), or a class applied to the channel's native field type (`'time'` on a double is DBR_TIME_DOUBLE). */
@@ -48,5 +48,7 @@ export function encodePutValue(value: PutValue, nativeType: number, fieldType?: 
     throw new CaStatusError(ECA_BADTYPE, `writes take a plain DBR type (0–6), not ${dataType}`);
   }
   const converted = convertValues(values, text ? DBF_STRING : DBF_DOUBLE, dataType);
-  return { dataType, dataCount: converted.length, payload: encodeDbr(dataType, { value: converted }) };
+  // a single string travels cut to its length, as libca sends it, rather than in a 40-byte slot
+  const payload = dataType === DBF_STRING && converted.length === 1 ? encodeCString(converted[0] as string) : encodeDbr(dataType, { value: converted });
+  return { dataType, dataCount: converted.length, payload };
 }
