@@ -36,7 +36,7 @@ function pendingRow(index: number, now: number): JobRow {
     id: uuidv7(), type: 'noop', status: 'pending', progress: 0, message: null, payload: JSON.stringify({ index }),
     result: null, data: null, error: null, last_error: null, retrying: 0, attempts: 0, max_attempts: 3, priority: 0,
     run_at: now, timeout_ms: null, singleton_key: null, schedule_name: null, scheduled_for: null, lease_owner: null,
-    lease_expires_at: null, created_at: now, started_at: null, finished_at: null, updated_at: now,
+    lease_expires_at: null, created_at: now, started_at: null, finished_at: null, updated_at: now, version: 1,
   };
 }
 

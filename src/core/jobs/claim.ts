@@ -84,6 +84,7 @@ export async function claimJobs(db: Kysely<JobsSchema>, dialect: DialectHelpers,
         lease_expires_at: request.now + request.leaseMs,
         started_at: request.now,
         updated_at: request.now,
+        version: eb('version', '+', 1),
       }))
       .where('id', 'in', lockedForClaim(candidates, dialect))
       .returningAll()

@@ -287,6 +287,7 @@ class Engine implements JobEngine {
       started_at: null,
       finished_at: null,
       updated_at: now,
+      version: 1,
     };
   }
 

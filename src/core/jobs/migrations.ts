@@ -36,6 +36,7 @@ export const jobsMigrations: MigrationSet = {
           .addColumn('started_at', 'bigint')
           .addColumn('finished_at', 'bigint')
           .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('version', 'integer', (c) => c.notNull().defaultTo(1))
           .execute();
         // Walks pending jobs in claim order (priority, run time, id), so a claim reads only the rows it takes.
         await db.schema

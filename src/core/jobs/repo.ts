@@ -20,6 +20,11 @@ function interrupted(eb: ExpressionBuilder<JobsSchema, 'core_jobs'>, scope: Inte
   return eb.or(conditions);
 }
 
+/** Every published change bumps the row's version, so subscribers can drop updates that arrive late. */
+function bumped(patch: JobPatch) {
+  return (eb: ExpressionBuilder<JobsSchema, 'core_jobs'>) => ({ ...patch, version: eb('version', '+', 1) });
+}
+
 function asList<T>(value: T | readonly T[] | undefined): readonly T[] | undefined {
   if (value === undefined) return undefined;
   return Array.isArray(value) ? (value as readonly T[]) : [value as T];
@@ -70,7 +75,7 @@ export class JobRepository {
   updateOwned(id: string, owner: string, patch: JobPatch): Promise<JobRow | undefined> {
     return this.#db
       .updateTable('core_jobs')
-      .set(patch)
+      .set(bumped(patch))
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .where('status', '=', 'running')
@@ -99,6 +104,7 @@ export class JobRepository {
           updated_at: now,
           lease_owner: null,
           lease_expires_at: null,
+          version: eb('version', '+', 1),
         };
       })
       .where('id', 'in', results.map((r) => r.id))
@@ -154,7 +160,7 @@ export class JobRepository {
     if (ids.length === 0) return Promise.resolve([]);
     return this.#db
       .updateTable('core_jobs')
-      .set(patch)
+      .set(bumped(patch))
       .where('id', 'in', ids)
       .where('status', '=', 'running')
       .where((eb) => interrupted(eb, scope))
@@ -166,7 +172,7 @@ export class JobRepository {
   transition(id: string, from: readonly JobStatus[], patch: JobPatch): Promise<JobRow | undefined> {
     return this.#db
       .updateTable('core_jobs')
-      .set(patch)
+      .set(bumped(patch))
       .where('id', '=', id)
       .where('status', 'in', from)
       .returningAll()

@@ -25,6 +25,8 @@ export interface JobRow {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  /** 1 at insert, +1 with every change that is published */
+  version: number;
   updated_at: number;
 }
 
@@ -80,6 +82,7 @@ export function toJobRecord(row: JobRow): JobRecord {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     updatedAt: row.updated_at,
+    version: row.version,
   };
 }
 

@@ -43,6 +43,11 @@ export interface JobRecord<P = unknown, R = unknown> {
   startedAt: number | null;
   finishedAt: number | null;
   updatedAt: number;
+  /**
+   * Grows with every change. Updates of one job can arrive out of order (another process publishes,
+   * or a claim overtakes the enqueue's own event): keep the highest version seen.
+   */
+  version: number;
 }
 
 /** What a handler receives. */

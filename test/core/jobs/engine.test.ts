@@ -44,12 +44,16 @@ describe('job engine', () => {
     await engine.start();
     const { id } = await engine.enqueue('step', null);
     await fx.finished(id);
-    const seen = fx.events.filter((job) => job.id === id).map((job) => [job.status, job.progress, job.message]);
+    // A claim can overtake the enqueue's own event; the version puts them in order.
+    const seen = fx.events
+      .filter((job) => job.id === id)
+      .sort((a, b) => a.version - b.version)
+      .map((job) => [job.version, job.status, job.progress, job.message]);
     assert.deepEqual(seen, [
-      ['pending', 0, null],
-      ['running', 0, null],
-      ['running', 40, 'working'],
-      ['completed', 100, 'working'],
+      [1, 'pending', 0, null],
+      [2, 'running', 0, null],
+      [3, 'running', 40, 'working'],
+      [4, 'completed', 100, 'working'],
     ]);
   });
 

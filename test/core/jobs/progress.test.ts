@@ -66,7 +66,7 @@ describe('job progress', () => {
     await engine.start();
     const { id } = await engine.enqueue('counting', {});
     await fx.finished(id);
-    const running = fx.events.filter((job) => job.id === id && job.status === 'running');
+    const running = fx.events.filter((job) => job.id === id && job.status === 'running').sort((a, b) => a.version - b.version);
     const expected = [0, ...Array.from({ length: 50 }, (_, i) => 2 * (i + 1))];
     assert.deepEqual(running.map((job) => job.progress), expected);
     assert.deepEqual(running.slice(1).map((job) => job.message), expected.slice(1).map((p) => `at ${p}`));
