@@ -105,17 +105,28 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   http.install(fastify);
   const { owners } = http;
   instrumentHttp(fastify, metrics, (url) => owners.ownerOf(url)?.id ?? 'platform');
+  let shuttingDown = false;
+  // Responses finishing during shutdown close their keep-alive connection, so close() need not wait for
+  // the clients' idle timeout.
+  fastify.addHook('onSend', async (_request, reply, payload) => {
+    if (shuttingDown) reply.header('connection', 'close');
+    return payload;
+  });
   await fastify.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
 
   const mounted: MountedApp[] = [];
-  try {
-    for (const app of apps) mounted.push(await mountApp(app));
-  } catch (err) {
-    await Promise.allSettled(mounted.map((m) => m.database.close()));
+  // An app that fails to mount (bad migration, throwing register) must not leave databases or sockets open.
+  const abandonStart = async (err: unknown): Promise<never> => {
+    await fastify.close().catch(() => {});
+    for (const m of [...mounted].reverse()) {
+      await Promise.allSettled([...m.closers].reverse().map((fn) => fn()));
+      await m.database.close().catch(() => {});
+    }
     await bus.close();
     redis?.disconnect();
     throw err;
-  }
+  };
+  for (const app of apps) mounted.push(await mountApp(app).catch(abandonStart));
 
   async function mountApp(app: BurrowApp): Promise<MountedApp> {
     const settings = readSettings(app.settings, env, options.demo ? app.demoDefaults : {});
@@ -186,7 +197,11 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   }));
   registerMetricsRoute(fastify, metrics);
   await registerDocs(fastify, apps, (appId) => mounted.find((m) => m.app.id === appId)?.scope?.swagger());
-  await fastify.ready();
+  try {
+    await fastify.ready();
+  } catch (err) {
+    await abandonStart(err);
+  }
 
   let workersStarted = false;
   const startWorkers = async () => {
@@ -202,6 +217,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   let closing: Promise<void> | undefined;
   const shutdown = async () => {
     const timeoutMs = config.BURROW_SHUTDOWN_TIMEOUT_MS;
+    shuttingDown = true;
     await fastify.close();
     for (const m of [...mounted].reverse()) {
       await m.jobs.stop({ timeoutMs });

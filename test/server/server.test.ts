@@ -147,3 +147,27 @@ describe('server start-up', () => {
     }
   });
 });
+
+describe('server start-up failures', () => {
+  it('an app whose register throws stops start-up and leaves nothing open', async () => {
+    const broken = createNotesApp({
+      async register() {
+        throw new Error('cannot mount');
+      },
+    });
+    await assert.rejects(startTestServer([broken]), /cannot mount/);
+  });
+
+  it('a failing migration stops start-up naming the migration', async () => {
+    const broken = createNotesApp({
+      migrations: {
+        '0001_bad': {
+          async up() {
+            throw new Error('syntax');
+          },
+        },
+      },
+    });
+    await assert.rejects(startTestServer([broken]), /migration notes\/0001_bad failed: syntax/);
+  });
+});

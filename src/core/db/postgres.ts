@@ -1,4 +1,12 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  sql,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type SchemaMetadata,
+  type TableMetadata,
+} from 'kysely';
 import pg from 'pg';
 import type { AppDatabase, DialectHelpers } from './types.ts';
 
@@ -21,6 +29,47 @@ const postgresHelpers: DialectHelpers = {
   jsonType: 'jsonb',
   maxParameters: 65_535,
 };
+
+/**
+ * Kysely's Postgres introspector reads every schema's columns, which is slow with many schemas and fails
+ * when another process drops a schema mid-query. The migrator only asks whether its own tables exist, so
+ * this one answers for the app's schema alone, from information_schema.
+ */
+class SchemaIntrospector implements DatabaseIntrospector {
+  constructor(
+    private readonly db: Kysely<unknown>,
+    private readonly schema: string,
+  ) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const rows = await sql<{ name: string }>`select schema_name as name from information_schema.schemata where schema_name = ${this.schema}`.execute(this.db);
+    return rows.rows;
+  }
+
+  async getTables(): Promise<TableMetadata[]> {
+    const rows = await sql<{ name: string; is_view: boolean }>`
+      select table_name as name, table_type = 'VIEW' as is_view
+      from information_schema.tables where table_schema = ${this.schema}`.execute(this.db);
+    return rows.rows.map((row) => ({ name: row.name, isView: row.is_view, schema: this.schema, columns: [] }));
+  }
+
+  async getMetadata(): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables() };
+  }
+}
+
+class SchemaScopedPostgresDialect extends PostgresDialect {
+  constructor(
+    config: ConstructorParameters<typeof PostgresDialect>[0],
+    private readonly schema: string,
+  ) {
+    super(config);
+  }
+
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new SchemaIntrospector(db, this.schema);
+  }
+}
 
 export function schemaNameFor(appId: string): string {
   if (!/^[a-z][a-z0-9_]*$/.test(appId)) throw new Error(`invalid app id for a schema name: ${appId}`);
@@ -51,7 +100,7 @@ export async function openPostgres(
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener it would crash the process.
   pool.on('error', () => {});
-  const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
   return {
     appId,
     db,
