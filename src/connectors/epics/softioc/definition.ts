@@ -4,7 +4,7 @@
  * file format's (snake_case); `parsePvDefinition` validates untrusted input with messages that name
  * the PV and the field.
  */
-import { alarmSeverityFromName, fieldTypeFromKeyword, MAX_ENUM_STATES, MAX_ENUM_STRING_SIZE } from '../ca/constants.ts';
+import { alarmSeverityFromName, MAX_ENUM_STATES, MAX_ENUM_STRING_SIZE } from '../ca/constants.ts';
 
 export type PvTypeName = 'double' | 'float' | 'long' | 'short' | 'char' | 'enum' | 'string';
 const TYPE_NAMES: readonly PvTypeName[] = ['double', 'float', 'long', 'short', 'char', 'enum', 'string'];
@@ -157,7 +157,6 @@ export function parsePvDefinition(raw: unknown, where = 'pv'): PvDefinition {
   const simRaw = record(at, 'sim', entry.sim);
   const followRaw = record(at, 'follow', entry.follow);
   if (followRaw && typeof followRaw.source !== 'string') fail(at, 'follow.source must name a PV');
-  if (fieldTypeFromKeyword(type) === undefined) fail(at, `unknown type ${type}`);
   return {
     name,
     type: type as PvTypeName,

@@ -60,39 +60,11 @@ import {
   commandName,
 } from '../constants.ts';
 import { decodeWrite, readReply } from './dbr-reply.ts';
-import type { CaServedPv, FrameLogEntry } from './types.ts';
+import type { CaServedPv, CircuitHost, ServerChannel, Subscription } from './types.ts';
 
 /** queued bytes past which monitor updates are coalesced instead of written */
 const CONGESTED_BYTES = 1024 * 1024;
 const NO_CID = 0xffffffff;
-
-export interface ServerChannel {
-  readonly sid: number;
-  readonly cid: number;
-  readonly pv: CaServedPv;
-  readonly circuit: CaCircuit;
-  readonly subscriptions: Map<number, Subscription>;
-}
-
-export interface Subscription {
-  readonly channel: ServerChannel;
-  readonly id: number;
-  readonly dataType: number;
-  readonly dataCount: number;
-  readonly mask: number;
-}
-
-/** What a circuit needs from its server. */
-export interface CircuitHost {
-  serverPort(): number;
-  findPv(name: string): CaServedPv | undefined;
-  nextSid(): number;
-  channelOpened(channel: ServerChannel): void;
-  channelClosed(channel: ServerChannel): void;
-  circuitClosed(circuit: CaCircuit): void;
-  logFrame?: (entry: FrameLogEntry) => void;
-  onError?: (err: Error, context: string) => void;
-}
 
 export class CaCircuit {
   readonly peer: string;

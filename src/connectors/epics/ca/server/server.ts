@@ -9,10 +9,10 @@ import { once } from 'node:events';
 import { ipv4ToNumber } from '../codec.ts';
 import { CA_REPEATER_PORT, CA_SERVER_PORT } from '../constants.ts';
 import { BeaconSender } from './beacons.ts';
-import { CaCircuit, type CircuitHost, type ServerChannel } from './circuit.ts';
+import { CaCircuit } from './circuit.ts';
 import { defaultBeaconAddresses } from './config.ts';
 import { SearchResponder } from './search.ts';
-import type { CaPvProvider, CaServedPv, FrameLogEntry } from './types.ts';
+import type { CaPvProvider, CaServedPv, CircuitHost, FrameLogEntry, ServerChannel } from './types.ts';
 
 export interface CaServerOptions {
   provider: CaPvProvider;

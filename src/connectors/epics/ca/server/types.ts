@@ -1,4 +1,5 @@
 import type { AccessRights, DbrLimits, EpicsTimeStamp } from '../codec.ts';
+import type { CaCircuit } from './circuit.ts';
 
 /** Everything a read or monitor update can report about a PV, in its native field type. */
 export interface PvState {
@@ -51,4 +52,32 @@ export interface FrameLogEntry {
   /** 'host:port' of the other side */
   peer: string;
   frame: Buffer;
+}
+
+export interface ServerChannel {
+  readonly sid: number;
+  readonly cid: number;
+  readonly pv: CaServedPv;
+  readonly circuit: CaCircuit;
+  readonly subscriptions: Map<number, Subscription>;
+}
+
+export interface Subscription {
+  readonly channel: ServerChannel;
+  readonly id: number;
+  readonly dataType: number;
+  readonly dataCount: number;
+  readonly mask: number;
+}
+
+/** What a circuit needs from its server. */
+export interface CircuitHost {
+  serverPort(): number;
+  findPv(name: string): CaServedPv | undefined;
+  nextSid(): number;
+  channelOpened(channel: ServerChannel): void;
+  channelClosed(channel: ServerChannel): void;
+  circuitClosed(circuit: CaCircuit): void;
+  logFrame?: (entry: FrameLogEntry) => void;
+  onError?: (err: Error, context: string) => void;
 }
