@@ -60,6 +60,13 @@ describe('passwords', () => {
     assert.equal(await verifyPassword(stored, 'correct horsE'), false);
   });
 
+  it('takes an app-chosen cost and still verifies hashes made at the default cost', async () => {
+    const cheap = await hashPassword('pw', { memoryCost: 8192, timeCost: 1 });
+    assert.match(cheap, /^\$argon2id\$v=19\$m=8192,t=1,p=1\$/);
+    assert.equal(await verifyPassword(cheap, 'pw'), true);
+    assert.equal(await verifyPassword(await hashPassword('pw'), 'pw'), true);
+  });
+
   it('returns false for malformed stored hashes instead of throwing', async () => {
     for (const stored of ['', 'plain-text', '$argon2id$v=19$garbage', createHash('sha256').update('x').digest('hex')]) {
       assert.equal(await verifyPassword(stored, 'anything'), false, stored);
