@@ -24,6 +24,7 @@ import {
   generatedPvDefinitions,
   limitAlarm,
   parseDbFile,
+  resolveAlarmSeverities,
   parseJsonPvFile,
   parseMacros,
   parsePvDefinition,
@@ -124,11 +125,13 @@ describe('soft IOC PV definitions and loaders', () => {
 describe('soft IOC PVs', () => {
   it('raises HIHI/LOLO as MAJOR and HIGH/LOW as MINOR by default, honouring configured severities', () => {
     const limits = { alarm_high: 10, warn_high: 5, warn_low: -5, alarm_low: -10 };
-    assert.deepStrictEqual(limitAlarm(10, limits, undefined), { status: HIHI_ALARM, severity: MAJOR_ALARM });
-    assert.deepStrictEqual(limitAlarm(6, limits, undefined), { status: HIGH_ALARM, severity: MINOR_ALARM });
-    assert.deepStrictEqual(limitAlarm(-11, limits, undefined), { status: LOLO_ALARM, severity: MAJOR_ALARM });
-    assert.deepStrictEqual(limitAlarm(0, limits, undefined), { status: 0, severity: 0 });
-    assert.deepStrictEqual(limitAlarm(11, limits, { HIHI: 'NO_ALARM' }), { status: HIGH_ALARM, severity: MINOR_ALARM });
+    const defaults = resolveAlarmSeverities(undefined);
+    assert.deepStrictEqual(defaults, { HIHI: MAJOR_ALARM, HIGH: MINOR_ALARM, LOW: MINOR_ALARM, LOLO: MAJOR_ALARM });
+    assert.deepStrictEqual(limitAlarm(10, limits, defaults), { status: HIHI_ALARM, severity: MAJOR_ALARM });
+    assert.deepStrictEqual(limitAlarm(6, limits, defaults), { status: HIGH_ALARM, severity: MINOR_ALARM });
+    assert.deepStrictEqual(limitAlarm(-11, limits, defaults), { status: LOLO_ALARM, severity: MAJOR_ALARM });
+    assert.deepStrictEqual(limitAlarm(0, limits, defaults), { status: 0, severity: 0 });
+    assert.deepStrictEqual(limitAlarm(11, limits, resolveAlarmSeverities({ HIHI: 'NO_ALARM' })), { status: HIGH_ALARM, severity: MINOR_ALARM });
   });
 
   it('converts, clamps to the drive limits and posts VALUE|LOG, adding ALARM when the alarm changes', async () => {

@@ -8,4 +8,4 @@ export { parseJsonPvFile } from './loaders/json.ts';
 export { parseDbFile, parseMacros, substituteMacros, type DbLoadResult } from './loaders/db.ts';
 export { loadPvFile, loadPvSources, type LoadedPvs, type PvSources } from './sources.ts';
 export { serveControlLines } from './control.ts';
-export { limitAlarm, type Alarm } from './alarms.ts';
+export { limitAlarm, resolveAlarmSeverities, type Alarm, type AlarmSeverities } from './alarms.ts';

@@ -21,7 +21,7 @@ import {
   fieldTypeFromKeyword,
 } from '../ca/constants.ts';
 import type { CaServedPv, PvState } from '../ca/server/types.ts';
-import { limitAlarm, type Alarm } from './alarms.ts';
+import { limitAlarm, resolveAlarmSeverities, type Alarm, type AlarmSeverities } from './alarms.ts';
 import type { PvDefinition } from './definition.ts';
 
 export interface SoftPvHooks {
@@ -48,6 +48,7 @@ export class SoftPv implements CaServedPv {
   readonly maxCount: number;
   readonly definition: PvDefinition;
   readonly #hooks: SoftPvHooks;
+  readonly #severities: AlarmSeverities;
   #access: AccessRights;
   #value: number[] | string[];
   #stamp: EpicsTimeStamp;
@@ -62,6 +63,7 @@ export class SoftPv implements CaServedPv {
     this.fieldType = fieldTypeFromKeyword(definition.type ?? 'double') ?? DBF_DOUBLE;
     this.maxCount = definition.count ?? 1;
     this.#hooks = hooks;
+    this.#severities = resolveAlarmSeverities(definition.alarm_severities);
     this.#access = { read: true, write: !definition.read_only };
     const initial = definition.value ?? (this.fieldType === DBF_STRING ? '' : 0);
     const elements = toElements(initial, this.fieldType, this.#context());
@@ -194,6 +196,6 @@ export class SoftPv implements CaServedPv {
   #computeAlarm(): Alarm {
     if (this.#injectedAlarm) return this.#injectedAlarm;
     if (this.fieldType === DBF_STRING || this.fieldType === DBF_ENUM) return { status: NO_ALARM, severity: NO_ALARM };
-    return limitAlarm(this.numericValue, this.definition.limits, this.definition.alarm_severities);
+    return limitAlarm(this.numericValue, this.definition.limits, this.#severities);
   }
 }

@@ -121,6 +121,19 @@ export function decodeHeader(source: Buffer, offset = 0): { header: CaHeader; he
   return { header: { command, payloadSize: shortSize, dataType, dataCount: shortCount, p1, p2 }, headerSize: CA_HEADER_SIZE };
 }
 
+/** a message object of one fixed shape (object spread is measurably slower on the bulk path) */
+function withPayload(header: CaHeader, payload: Buffer): CaMessage {
+  return {
+    command: header.command,
+    payloadSize: header.payloadSize,
+    dataType: header.dataType,
+    dataCount: header.dataCount,
+    p1: header.p1,
+    p2: header.p2,
+    payload,
+  };
+}
+
 /**
  * Splits one UDP datagram into its messages. A datagram is never split across receives, so a message
  * that runs past its end is garbage: CaProtocolError.
@@ -136,7 +149,7 @@ export function decodeDatagram(datagram: Buffer): CaMessage[] {
     if (end > datagram.length) {
       throw new CaProtocolError(`message at byte ${offset} announces ${decoded.header.payloadSize} payload bytes; the datagram has ${datagram.length - start}`);
     }
-    messages.push({ ...decoded.header, payload: datagram.subarray(start, end) });
+    messages.push(withPayload(decoded.header, datagram.subarray(start, end)));
     offset = end;
   }
   return messages;
@@ -190,7 +203,7 @@ export class CaFrameSplitter {
         this.#needed = total;
         break;
       }
-      messages.push({ ...header, payload: source.subarray(offset + headerSize, offset + total) });
+      messages.push(withPayload(header, source.subarray(offset + headerSize, offset + total)));
       offset += total;
     }
     const rest = source.subarray(offset);
