@@ -61,6 +61,11 @@ export const errors = {
   adminRequired: () => new AppError(403, 'admin_required', 'Admin privileges required.'),
   operatorRequired: () => new AppError(403, 'operator_required', 'Operator privileges required.'),
   storageFull: () => new AppError(503, 'storage_full', 'Storage full.'),
+  methodNotAllowed: (allow: readonly string[]) =>
+    new AppError(405, 'method_not_allowed', 'Method Not Allowed', { headers: { Allow: allow.join(', ') } }),
+
+  // §2.7 CORS (Starlette's preflight refusal text)
+  corsOriginDisallowed: () => new AppError(400, 'cors_origin_disallowed', 'Disallowed CORS origin'),
 
   // §2.4: authentication, in the order they are checked
   authenticationRequired: () => unauthorized('authentication_required', 'Authentication required.'),

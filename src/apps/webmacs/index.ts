@@ -2,6 +2,7 @@ import { defineApp } from '../../core/app.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { logStartup, loadSecretKey, seedAdmin } from './bootstrap.ts';
 import { createWebmacsContext } from './context.ts';
+import { installCors } from './cors.ts';
 import { registerDashboardRoutes } from './dashboards/routes.ts';
 import { registerDatapointRoutes } from './datapoints/routes.ts';
 import { registerEventRoutes } from './events/routes.ts';
@@ -47,6 +48,7 @@ export const webmacsApp = defineApp({
   async register(scope, ctx) {
     const wm = createWebmacsContext(ctx, loadSecretKey(ctx.settings, ctx.filesDir));
     installWebmacsHttp(scope);
+    installCors(scope, ctx.settings.WEBMACS_CORS_ORIGINS);
     installRateLimit(scope, {
       store: ctx.rateLimitStore,
       perMinute: ctx.settings.WEBMACS_RATE_LIMIT_PER_MINUTE,

@@ -45,8 +45,12 @@ export function clientIpResolver(trustedProxies: readonly string[]): (request: F
   };
 }
 
-/** Paths never counted: sockets, health, OTA uploads, and datapoint reads and writes (controllers). */
+/**
+ * Never counted: sockets, health, OTA uploads, datapoint reads and writes (controllers), and CORS
+ * preflights (upstream's CORS middleware answers them before the limiter sees them).
+ */
 export function isExemptPath(method: string, path: string): boolean {
+  if (method === 'OPTIONS') return true;
   if (path.startsWith('/ws') || path.startsWith('/health') || path.startsWith('/api/v1/ota')) return true;
   return (method === 'GET' || method === 'POST') && path.startsWith('/api/v1/datapoints');
 }
