@@ -160,3 +160,19 @@ test('a pva:// monitor reports the unsupported protocol at once', () => {
   assert.deepEqual(connections, [[false, PVA_UNSUPPORTED_MESSAGE]]);
   monitor.close();
 });
+
+test('a service configured from an application-prefixed environment owns its context and closes it', async () => {
+  const own = new EpicsService({
+    env: {
+      EPICS_CA_ADDR_LIST: '127.0.0.1:1',
+      SQUIRREL_EPICS_CA_ADDR_LIST: `127.0.0.1:${harness.ioc.port}`,
+      SQUIRREL_EPICS_CA_AUTO_ADDR_LIST: 'NO',
+      SQUIRREL_EPICS_CA_REPEATER_PORT: String(harness.repeaterPort),
+    },
+    overridePrefix: 'SQUIRREL_',
+  });
+  assert.deepEqual(own.context.config.addressList, [{ host: '127.0.0.1', port: harness.ioc.port }]);
+  assert.equal((await own.getOne('T:LONG')).value, 42);
+  await own.close();
+  assert.throws(() => own.context.channel('T:LONG'), /context is closed/);
+});

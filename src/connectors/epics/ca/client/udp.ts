@@ -92,7 +92,14 @@ export class SearchTransport {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#registerTimer);
-    await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      try {
+        this.#socket.close(() => resolve());
+      } catch {
+        // a socket whose bind failed is already closed
+        resolve();
+      }
+    });
   }
 
   async #resolveDestinations(): Promise<SearchDestination[]> {
