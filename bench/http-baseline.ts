@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import os from 'node:os';
 import readline from 'node:readline';
 import autocannon from 'autocannon';
 import { recordResult } from './_support/results.ts';
@@ -12,33 +13,57 @@ import { recordResult } from './_support/results.ts';
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = 50;
 
-async function startTarget(mode: 'bare' | 'burrow'): Promise<{ child: ChildProcess; url: string; token?: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./_support/http-target.ts', import.meta.url).pathname, mode], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const [line] = (await once(readline.createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { child, ...(JSON.parse(line) as { url: string; token?: string }) };
+interface Target {
+  child: ChildProcess;
+  url: string;
+  token?: string;
+  cpuMicros(): Promise<number>;
 }
 
-async function load(url: string, headers: Record<string, string> = {}): Promise<{ rps: number; p99: number; errors: number }> {
+async function startTarget(mode: 'bare' | 'burrow'): Promise<Target> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./_support/http-target.ts', import.meta.url).pathname, mode], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const [first] = (await once(lines, 'line')) as [string];
+  const cpuMicros = async () => {
+    child.stdin!.write('cpu\n');
+    const [line] = (await once(lines, 'line')) as [string];
+    return (JSON.parse(line) as { cpuMicros: number }).cpuMicros;
+  };
+  return { child, cpuMicros, ...(JSON.parse(first) as { url: string; token?: string }) };
+}
+
+async function load(target: Target, path: string, headers: Record<string, string> = {}) {
+  const url = `${target.url}${path}`;
   await autocannon({ url, connections: CONNECTIONS, duration: 2, headers }); // warm-up
+  const cpuBefore = await target.cpuMicros();
   const result = await autocannon({ url, connections: CONNECTIONS, duration: DURATION_S, headers });
-  return { rps: result.requests.average, p99: result.latency.p99, errors: result.errors + result.non2xx };
+  const cpuPerRequest = (await target.cpuMicros()) - cpuBefore;
+  target.child.kill();
+  return {
+    rps: result.requests.average,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    cpuMicrosPerRequest: cpuPerRequest / result.requests.total,
+  };
 }
 
 export async function run(): Promise<void> {
-  const bare = await startTarget('bare');
-  const bareResult = await load(`${bare.url}/hello`);
-  bare.child.kill();
+  const bareResult = await load(await startTarget('bare'), '/hello');
   const full = await startTarget('burrow');
-  const fullResult = await load(`${full.url}/bench/items`, { 'x-api-key': full.token! });
-  full.child.kill();
+  const fullResult = await load(full, '/bench/items', { 'x-api-key': full.token! });
 
   const ratio = fullResult.rps / bareResult.rps;
+  const cpuRatio = bareResult.cpuMicrosPerRequest / fullResult.cpuMicrosPerRequest;
+  const describe = (r: typeof bareResult) =>
+    `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, ${r.cpuMicrosPerRequest.toFixed(1)} µs server CPU/request, errors ${r.errors}`;
   const lines = [
-    `bare Fastify GET /hello:              ${bareResult.rps.toFixed(0)} req/s, p99 ${bareResult.p99} ms, errors ${bareResult.errors}`,
-    `burrow full stack GET (API key + DB): ${fullResult.rps.toFixed(0)} req/s, p99 ${fullResult.p99} ms, errors ${fullResult.errors}`,
-    `ratio: ${(ratio * 100).toFixed(1)} % of bare Fastify (target ≥ 70 %) — ${ratio >= 0.7 ? 'MET' : 'NOT MET'}`,
+    `load average at start: ${os.loadavg()[0]!.toFixed(1)}`,
+    `bare Fastify GET /hello:              ${describe(bareResult)}`,
+    `burrow full stack GET (API key + DB): ${describe(fullResult)}`,
+    `req/s ratio: ${(ratio * 100).toFixed(1)} % of bare Fastify (target ≥ 70 %) — ${ratio >= 0.7 ? 'MET' : 'NOT MET'}`,
+    `CPU-per-request ratio (bare/full, what req/s converges to on an idle core): ${(cpuRatio * 100).toFixed(1)} %`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   recordResult('http-baseline', [`${CONNECTIONS} connections, ${DURATION_S} s per target, server in its own process`, ...lines]);

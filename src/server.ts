@@ -108,9 +108,9 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   let shuttingDown = false;
   // Responses finishing during shutdown close their keep-alive connection, so close() need not wait for
   // the clients' idle timeout.
-  fastify.addHook('onSend', async (_request, reply, payload) => {
+  fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (shuttingDown) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   await fastify.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
 
