@@ -1,10 +1,14 @@
+import path from 'node:path';
+import multipart from '@fastify/multipart';
 import type { FastifyInstance } from 'fastify';
 import type { WebmacsContext } from '../context.ts';
+import { errors } from '../errors.ts';
 import type { Lab } from '../ingestion/index.ts';
 import { PageQuery, pageOf, pageWindow, toPage } from '../pagination.ts';
 import { created, CreatedResponse, IdParams, status, StatusResponse } from '../schemas.ts';
 import { availablePlugins, toPackageJson } from './catalog.ts';
 import { packagesRepo } from './packages-repo.ts';
+import { packagesService } from './packages.ts';
 import { pluginsRepo } from './repo.ts';
 import { MappingCreateBody, MappingParams, MappingUpdateBody, PluginCreateBody, PluginInstance, PluginUpdateBody } from './schemas.ts';
 import { pluginsService } from './service.ts';
@@ -22,6 +26,20 @@ export function registerPluginRoutes(scope: FastifyInstance, wm: WebmacsContext,
   scope.get('/api/v1/plugins/available', { preValidation: auth.requireUser, schema: { tags } }, async () => availablePlugins(await packages.list()));
 
   scope.get('/api/v1/plugins/packages', { preValidation: auth.requireUser, schema: { tags } }, async () => (await packages.list()).map(toPackageJson));
+
+  const uploads = packagesService({ repo: packages, database: wm.database, pluginDir: wm.settings.WEBMACS_PLUGIN_DIR ?? path.join(wm.app.filesDir, 'plugins') });
+  scope.register(async (multipartScope) => {
+    await multipartScope.register(multipart, { limits: { fileSize: wm.settings.WEBMACS_PLUGIN_MAX_BYTES, files: 1 } });
+    multipartScope.post('/api/v1/plugins/packages/upload', { preValidation: admin, schema: { tags, consumes: ['multipart/form-data'] } }, async (request, reply) => {
+      const part = request.isMultipart() ? await request.file() : undefined;
+      if (!part) throw errors.wheelRequired();
+      return reply.code(201).send(await uploads.upload(auth.principal(request).user.id, part.filename, part.file));
+    });
+  });
+
+  scope.delete('/api/v1/plugins/packages/:id', { preValidation: admin, schema: { tags, params: IdParams, response: { 200: StatusResponse } } }, async (request) =>
+    status(await uploads.delete(idOf(request))),
+  );
 
   scope.get('/api/v1/plugins', { preValidation: auth.requireUser, schema: { tags, querystring: PageQuery, response: { 200: pageOf(PluginInstance) } } }, async (request) => {
     const query = request.query as PageQuery;
