@@ -107,14 +107,14 @@ test('a PV removed from the server and added back: the channel is told, searches
 
 test('a server that goes silent is probed with ECHO and dropped; its channels come back once it answers', () =>
   withIoc(async (harness) => {
-    const context = harness.context({ connectionTimeoutMs: 300, echoTimeoutMs: 300 });
+    const context = harness.context({ connectionTimeoutMs: 500, echoTimeoutMs: 500 });
     const channel = context.channel('T:2:SP');
     const monitor = watch(channel);
     await monitor.until(0.2);
 
     harness.ioc.server.setFrozen(true);
     const [reason] = (await once(channel, 'disconnect')) as [string];
-    assert.equal(reason, `127.0.0.1:${harness.ioc.port}: no reply to ECHO within 0.3 s`);
+    assert.equal(reason, `127.0.0.1:${harness.ioc.port}: no reply to ECHO within 0.5 s`);
     harness.ioc.server.setFrozen(false);
 
     await once(channel, 'connect');
@@ -238,7 +238,7 @@ test('a server that answers the search but refuses the circuit is asked again wi
     const channel = context.channel('REFUSED:PV');
     await assert.rejects(channel.waitConnected({ timeoutMs: 1000 }), /REFUSED:PV: channel not (found|connected) within 1 s/);
     // backing off from 50 ms, one second holds about six rounds; a loop would make thousands
-    assert.ok(searches >= 3 && searches <= 12, `${searches} searches in 1 s`);
+    assert.ok(searches >= 2 && searches <= 12, `${searches} searches in 1 s`);
     channel.close();
   } finally {
     await new Promise<void>((resolve) => udp.close(() => resolve()));
