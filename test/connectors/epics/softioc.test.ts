@@ -163,7 +163,8 @@ describe('soft IOC PVs', () => {
     assert.equal(await rejecting.write([2], DBF_DOUBLE), ECA_PUTFAIL);
     assert.deepStrictEqual(rejecting.value, [1]);
     assert.throws(() => rejecting.set('x'), (err: unknown) => err instanceof CaStatusError && err.status === ECA_BADTYPE);
-    assert.throws(() => database.add({ name: 'R', type: 'double' }), /already exists/);
+    assert.throws(() => database.add({ name: 'R', type: 'double' }), /PV R already exists/);
+    assert.throws(() => database.add({ name: 'N', type: 'long', value: 'many' }), /PV N: the initial value does not fit: ECA_BADTYPE/);
     assert.equal(database.get('R.VAL'), rejecting);
   });
 

@@ -3,7 +3,8 @@
  * record's VAL field does in an IOC.
  */
 import type { CaPvListener, CaPvProvider } from '../ca/server/types.ts';
-import type { PvDefinition } from './definition.ts';
+import { CaStatusError } from '../ca/codec.ts';
+import { PvDefinitionError, type PvDefinition } from './definition.ts';
 import { SoftPv, type SoftPvHooks } from './pv.ts';
 
 export class PvDatabase implements CaPvProvider {
@@ -24,8 +25,14 @@ export class PvDatabase implements CaPvProvider {
 
   /** Adds a PV; throws when the name is taken or the initial value does not fit the type. */
   add(definition: PvDefinition): SoftPv {
-    if (this.#pvs.has(definition.name)) throw new Error(`PV ${definition.name} already exists`);
-    const pv = new SoftPv(definition, this.#hooks);
+    if (this.#pvs.has(definition.name)) throw new PvDefinitionError(`PV ${definition.name} already exists`);
+    let pv: SoftPv;
+    try {
+      pv = new SoftPv(definition, this.#hooks);
+    } catch (err) {
+      if (err instanceof CaStatusError) throw new PvDefinitionError(`PV ${definition.name}: the initial value does not fit: ${err.message}`);
+      throw err;
+    }
     this.#pvs.set(pv.name, pv);
     return pv;
   }
