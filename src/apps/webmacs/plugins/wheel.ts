@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 
 /** Each entry we inflate is capped, so a zip bomb costs at most this much memory (spec §3.13). */
