@@ -90,6 +90,8 @@ export interface MonitorHandlers {
   onValue(reading: PvReading): void;
   /** false with the reason on disconnect (and at once for pva://), true on each (re)connection */
   onConnection?(connected: boolean, reason?: string): void;
+  /** the DBR_CTRL metadata read after each (re)connection; later values carry it too */
+  onMetadata?(metadata: PvMetadata): void;
   onError?(error: Error): void;
 }
 
@@ -176,8 +178,12 @@ export class EpicsService implements EpicsClient {
       handlers.onConnection?.(true);
       if (options.control === false) return;
       channel.get({ type: 'ctrl' }).then(
-        (control) => (metadata = metadataOf(control)),
-        (err: Error) => handlers.onError?.(err),
+        (control) => {
+          if (closed) return;
+          metadata = metadataOf(control);
+          handlers.onMetadata?.(metadata);
+        },
+        (err: Error) => closed || handlers.onError?.(err),
       );
     };
     const onDisconnect = (reason: string) => handlers.onConnection?.(false, reason);

@@ -5,6 +5,7 @@ import {
   EpicsService,
   PVA_UNSUPPORTED_MESSAGE,
   parseAddress,
+  type PvMetadata,
   type PvReading,
 } from '../../../src/connectors/epics/index.ts';
 import { DBF_DOUBLE, ECA_NOWTACCESS, ECA_PUTFAIL, ECA_TIMEOUT } from '../../../src/connectors/epics/ca/constants.ts';
@@ -125,11 +126,14 @@ test('a monitor reports connections and values with CTRL metadata, survives an I
   let notify: (() => void) | undefined;
   const next = (predicate: () => boolean) =>
     predicate() ? Promise.resolve() : new Promise<void>((resolve) => (notify = () => predicate() && resolve()));
+  const metadata: PvMetadata[] = [];
   const monitor = service.monitor('ca://T:9:SP', {
     onValue: (reading) => (readings.push(reading), notify?.()),
     onConnection: (connected, reason) => (connections.push([connected, reason]), notify?.()),
+    onMetadata: (received) => (metadata.push(received), notify?.()),
   });
-  await next(() => readings.length > 0);
+  await next(() => readings.length > 0 && metadata.length > 0);
+  assert.deepEqual([metadata[0]!.units, metadata[0]!.precision, metadata[0]!.limits?.upperCtrlLimit], ['A', 3, 1000]);
   await service.putMany([{ address: 'T:9:SP', value: 9.5 }]);
   await next(() => readings.some((reading) => reading.value === 9.5));
   const latest = readings.at(-1)!;
@@ -141,7 +145,7 @@ test('a monitor reports connections and values with CTRL metadata, survives an I
   assert.equal(harness.ioc.stats().searchesAnswered, searchesBefore, 'the monitored channel was reused');
 
   await harness.ioc.restart();
-  await next(() => connections.length >= 3);
+  await next(() => connections.length >= 3 && metadata.length >= 2);
   assert.deepEqual(connections, [[true, undefined], [false, `127.0.0.1:${harness.ioc.port}: connection closed by the server`], [true, undefined]]);
   await service.putMany([{ address: 'T:9:SP', value: 19.5 }]);
   await next(() => readings.some((reading) => reading.value === 19.5));
