@@ -8,6 +8,7 @@
  * after `destroyHard()`; terminating its worker is what ends it.
  */
 import dgram from 'node:dgram';
+import os from 'node:os';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Context as TcaContext, type Channel as TcaChannel } from 'epics-tca';
 import { Context } from '../src/connectors/epics/ca/client/index.ts';
@@ -166,6 +167,8 @@ const row = (label: string, ms: number, extra = '') => `${label.padEnd(50)}${ms.
 const verdict = (ms: number, limit: number) => `   target < ${limit} ms: ${ms < limit ? 'PASS' : 'FAIL'}`;
 
 export async function run(): Promise<void> {
+  // other work on the machine changes every figure; the record says how busy it was
+  const loadAtStart = os.loadavg()[0]!;
   const definitions: PvDefinition[] = Array.from({ length: COUNT }, (_, i) => ({ name: `BULK:${i}`, type: 'double', value: i, units: 'A', precision: 3 }));
   const repeaterPort = await freeUdpPort();
   const ioc = new SoftIoc({ definitions, port: 0, beaconPort: repeaterPort, simRateScale: 0 });
@@ -177,6 +180,7 @@ export async function run(): Promise<void> {
     const ratio = (phase: keyof Phases) => `   epics-tca/burrow ${(theirs[phase] / ours.phases[phase]).toFixed(1)}x`;
     const lines = [
       `${COUNT.toLocaleString('en')} double PVs; soft IOC on the main thread, each client in a worker thread (loopback)`,
+      `machine load average at start: ${loadAtStart.toFixed(1)}`,
       row('burrow  connect (search + create)', ours.phases.connect, ratio('connect')),
       row('burrow  get DBR_TIME', ours.phases.get, `${ratio('get')}${verdict(ours.phases.get, TARGETS.get)}`),
       row('burrow  put-callback', ours.phases.put, `${ratio('put')}${verdict(ours.phases.put, TARGETS.put)}`),
