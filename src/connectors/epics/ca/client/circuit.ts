@@ -78,9 +78,8 @@ const DBR_METADATA_ROOM = 512;
  * goes unanswered, after which its channels look for the server again.
  */
 export class Circuit {
+  /** `host:port` of the server */
   readonly key: string;
-  readonly host: string;
-  readonly port: number;
   /** the server's minor protocol revision, from its VERSION */
   serverMinorVersion = 0;
   readonly #options: CircuitOptions;
@@ -100,8 +99,6 @@ export class Circuit {
 
   constructor(options: CircuitOptions) {
     this.#options = options;
-    this.host = options.host;
-    this.port = options.port;
     this.key = `${options.host}:${options.port}`;
     this.#splitter = new CaFrameSplitter({ maxPayloadSize: options.maxArrayBytes + DBR_METADATA_ROOM });
     this.#socket = net.connect({ host: options.host, port: options.port, noDelay: true });
@@ -122,10 +119,6 @@ export class Circuit {
 
   get closed(): boolean {
     return this.#closed;
-  }
-
-  get channelCount(): number {
-    return this.#channels.size;
   }
 
   /** asks the server for the channel; its reply arrives through `onCreated` (or `onServerDisconnect`) */

@@ -13,10 +13,6 @@ export class ChannelPool {
     this.#context = context;
   }
 
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /** the open channel for `name`, or a new one; balance every call with `release(name)` */
   acquire(name: string): Channel {
     let entry = this.#entries.get(name);

@@ -60,10 +60,6 @@ export class SearchScheduler {
     return this.#byCid.size;
   }
 
-  has(cid: number): boolean {
-    return this.#byCid.has(cid);
-  }
-
   /**
    * Queues a name (a name already queued keeps its place): searched at once, or, when `attempts`
    * earlier rounds already failed, after the backoff those rounds earned.
