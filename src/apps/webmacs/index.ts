@@ -9,10 +9,12 @@ import { registerEventRoutes } from './events/routes.ts';
 import { registerExperimentRoutes } from './experiments/routes.ts';
 import { webmacsMigrations } from './db/migrations/index.ts';
 import { webmacsEnvelope } from './envelope.ts';
+import { createHealth } from './health/index.ts';
 import { registerHealthRoutes } from './health/routes.ts';
 import { createLab } from './ingestion/index.ts';
 import { installWebmacsHttp } from './http.ts';
 import { registerLoggingRoutes } from './logging/routes.ts';
+import { registerOtaRoutes } from './ota/routes.ts';
 import { registerPluginRoutes } from './plugins/routes.ts';
 import { preparePluginWorkers, startPluginWorkers } from './plugins/workers.ts';
 import { installRateLimit } from './ratelimit.ts';
@@ -73,12 +75,15 @@ export const webmacsApp = defineApp({
     registerWebhookRoutes(scope, wm, lab);
     registerRuleRoutes(scope, wm, lab);
     registerPluginRoutes(scope, wm, lab);
+    await registerOtaRoutes(scope, wm, lab);
     preparePluginWorkers(wm, lab);
 
     // Presentation and operations
     registerDashboardRoutes(scope, wm);
     registerLoggingRoutes(scope, wm);
-    registerHealthRoutes(scope, wm);
+    const health = createHealth(wm, lab.webhooks);
+    registerHealthRoutes(scope, health.check);
+    await health.schedule();
   },
 
   // The built-in plugin controller and the demo auto-seed (spec §4.5)

@@ -23,8 +23,8 @@ export function loggingRepo(db: Kysely<WebmacsDatabase>) {
   const withOwner = () =>
     db.selectFrom('log_entries').innerJoin('users', 'users.id', 'log_entries.user_id').selectAll('log_entries').select('users.public_id as user_public_id');
   return {
-    async insert(entry: Omit<LogEntriesTable, 'id'>): Promise<void> {
-      await db.insertInto('log_entries').values(entry).execute();
+    async insert(entry: Omit<LogEntriesTable, 'id'>, trx: Kysely<WebmacsDatabase> = db): Promise<void> {
+      await trx.insertInto('log_entries').values(entry).execute();
     },
     findByPublicId(publicId: string): Promise<LogEntryRow | undefined> {
       return withOwner().where('log_entries.public_id', '=', publicId).executeTakeFirst() as Promise<LogEntryRow | undefined>;

@@ -1,3 +1,5 @@
+import type { Kysely } from 'kysely';
+import type { WebmacsDatabase } from '../db/schema.ts';
 import { newPublicId } from '../ids.ts';
 import { errors } from '../errors.ts';
 import { isoZ, nowMicros } from '../time.ts';
@@ -19,9 +21,10 @@ export function toLogEntryJson(row: LogEntryRow) {
  * the `/logging` resource itself. System entries are attributed to the acting user or the first admin.
  */
 export function loggingService(repo: LoggingRepo) {
-  async function write(userId: number, content: string, loggingType: LoggingType = 'info'): Promise<string> {
+  async function write(userId: number, content: string, loggingType: LoggingType = 'info', trx?: Kysely<WebmacsDatabase>): Promise<string> {
     const publicId = newPublicId('log');
-    await repo.insert({ public_id: publicId, content, logging_type: loggingType, status_type: 'unread', created_on: nowMicros(), user_id: userId });
+    const entry = { public_id: publicId, content, logging_type: loggingType, status_type: 'unread' as const, created_on: nowMicros(), user_id: userId };
+    await repo.insert(entry, trx);
     return publicId;
   }
 
