@@ -236,6 +236,25 @@ test('a monitor delivers the current value, then each change, in the requested c
   channel.close();
 });
 
+test('a monitor of a waveform follows its element count, down to an empty array', async () => {
+  const channel = context.channel('T:WF');
+  const updates = collector();
+  channel.subscribe(updates.listener, { type: 'plain' });
+  await updates.until(1);
+  harness.ioc.set('T:WF', [4, 5]);
+  await updates.until(2);
+  harness.ioc.set('T:WF', []);
+  await updates.until(3);
+  assert.deepEqual(
+    updates.readings.slice(1).map((reading) => [reading.count, reading.value]),
+    [
+      [2, [4, 5]],
+      [0, []],
+    ],
+  );
+  channel.close();
+});
+
 test('a VALUE-only monitor skips alarm changes, and a cancelled one gets nothing more', async () => {
   const channel = context.channel('T:2:SP');
   const valueOnly = collector();

@@ -73,7 +73,6 @@ export class Subscription implements CircuitSubscription {
       this.fail(new CaStatusError(message.p1, this.#settings.channelName));
       return;
     }
-    if (message.payloadSize === 0) return;
     const reading = readingOf(message);
     try {
       this.#settings.listener(reading);
