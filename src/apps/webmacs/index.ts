@@ -14,6 +14,7 @@ import { registerHealthRoutes } from './health/routes.ts';
 import { createLab } from './ingestion/index.ts';
 import { installWebmacsHttp } from './http.ts';
 import { registerLoggingRoutes } from './logging/routes.ts';
+import { registerOtaRoutes } from './ota/routes.ts';
 import { registerPluginRoutes } from './plugins/routes.ts';
 import { preparePluginWorkers, startPluginWorkers } from './plugins/workers.ts';
 import { installRateLimit } from './ratelimit.ts';
@@ -74,6 +75,7 @@ export const webmacsApp = defineApp({
     registerWebhookRoutes(scope, wm, lab);
     registerRuleRoutes(scope, wm, lab);
     registerPluginRoutes(scope, wm, lab);
+    await registerOtaRoutes(scope, wm, lab);
     preparePluginWorkers(wm, lab);
 
     // Presentation and operations
