@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { defineApp, type AppContext } from '../../core/app.ts';
 import type { AppDatabase } from '../../core/db/index.ts';
 import { rateLimitHook } from '../../core/ratelimit/index.ts';
@@ -11,6 +12,9 @@ import { squirrelMigrations } from './db/migrations/index.ts';
 import type { SquirrelDb } from './db/schema.ts';
 import { squirrelEnvelope } from './envelope.ts';
 import { createMemoryCache, type LiveCache } from './live/cache.ts';
+import { createRedisCache } from './live/redisCache.ts';
+import { createLiveRuntime, PV_CHANGED_TOPIC, type LiveRuntime } from './live/runtime.ts';
+import { createMonitorHealth } from './health/monitorHealth.ts';
 import { lazyEpics } from './live/epics.ts';
 import { EpicsService, type EpicsClient } from '../../connectors/epics/index.ts';
 import { registerHealthRoutes } from './health/routes.ts';
@@ -24,12 +28,40 @@ import { createSnapshotService } from './snapshots/service.ts';
 import { createPvService } from './pvs/service.ts';
 import { squirrelSettings, type SquirrelSettingsSpec } from './settings.ts';
 import { registerTagRoutes } from './tags/routes.ts';
+import { WsHub } from './ws/hub.ts';
+import { registerWsRoutes } from './ws/routes.ts';
 import { createTagService } from './tags/service.ts';
 
 type SquirrelContext = AppContext<SquirrelSettingsSpec>;
 
-export const PV_CHANGED_TOPIC = 'squirrel.pv.changed';
+export { PV_CHANGED_TOPIC };
 const SQUIRREL_VERSION = '0.2.0';
+
+/** What register() builds and start() sets going, per server the app is mounted in. */
+const runtimes = new WeakMap<AppContext, LiveRuntime>();
+
+/** The Redis backend when a Redis URL is set (SQUIRREL_REDIS_URL wins over the platform's), else memory (spec §4.1). */
+function openLiveCache(ctx: SquirrelContext): LiveCache {
+  const { settings } = ctx;
+  const redis = settings.SQUIRREL_REDIS_URL ? new Redis(settings.SQUIRREL_REDIS_URL, { maxRetriesPerRequest: 2 }) : ctx.redis;
+  if (!redis) return createMemoryCache();
+  if (settings.SQUIRREL_REDIS_URL) {
+    redis.on('error', (err: Error) => ctx.logger.warn({ err: err.message }, 'squirrel redis connection error'));
+    ctx.onClose(() => redis.quit().then(() => undefined, () => redis.disconnect()));
+  }
+  const cache = createRedisCache(
+    redis,
+    {
+      values: settings.SQUIRREL_REDIS_PV_HASH_KEY,
+      disconnected: settings.SQUIRREL_REDIS_DISCONNECTED_SET_KEY,
+      updates: settings.SQUIRREL_REDIS_PV_UPDATES_CHANNEL,
+      heartbeat: settings.SQUIRREL_REDIS_HEARTBEAT_KEY,
+    },
+    ctx.logger.child({ component: 'live-cache' }),
+  );
+  ctx.onClose(() => cache.close());
+  return cache;
+}
 
 /** SQUIRREL_BOOTSTRAP_KEY, then a first key for the operator when the table is empty (spec §6). */
 async function provisionKeys(keys: ApiKeyService, ctx: SquirrelContext): Promise<void> {
@@ -55,7 +87,8 @@ export interface SquirrelOptions {
 /**
  * Squirrel: an EPICS PV registry with snapshots and restore (spec specs/squirrel.md, seed
  * squirrel-api-reference.txt). Resources: API keys, tags, PVs, live values, health, snapshots (with compare, restore and CSV),
- * jobs. Workers: the CREATE_SNAPSHOT and RESTORE_SNAPSHOT jobs.
+ * jobs, the WebSocket. Workers: the CREATE_SNAPSHOT and RESTORE_SNAPSHOT jobs; the PV monitor on the elected leader;
+ * the WebSocket fan-out on every instance.
  */
 export function createSquirrelApp(options: SquirrelOptions = {}) {
   return defineApp({
@@ -82,11 +115,25 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
         scope.addHook('preHandler', rateLimitHook({ store: ctx.rateLimitStore, limit: perMinute, windowMs: 60_000, key: (request) => request.squirrelCaller?.id }));
       }
 
-      const cache = options.cache ?? createMemoryCache();
+      const cache = options.cache ?? openLiveCache(ctx);
       const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
 
       const epics = options.epics ?? lazyEpics(() => new EpicsService({ overridePrefix: 'SQUIRREL_' }));
       if (!options.epics) ctx.onClose(() => epics.close());
+      const instanceId = ctx.settings.SQUIRREL_INSTANCE_ID ?? randomBytes(4).toString('hex');
+      const runtime = createLiveRuntime({
+        election: ctx.leader(ctx.settings.SQUIRREL_MONITOR_LOCK_KEY),
+        bus: ctx.bus,
+        epics,
+        cache,
+        addresses: pvs.monitoredAddresses,
+        instanceId,
+        settings: ctx.settings,
+        logger: ctx.logger,
+      });
+      runtimes.set(ctx, runtime);
+      // registered after the EPICS close above, so it runs before it: subscriptions go before the channels
+      ctx.onClose(() => runtime.stop());
       const snapshots = createSnapshotService({ database, cache, epics, settings: ctx.settings });
       const selectForRestore = snapshots.selectForRestore;
       defineSnapshotJobs({ jobs: ctx.jobs, database, snapshots, epics, settings: ctx.settings, selectForRestore });
@@ -101,10 +148,33 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
         database,
         redis: ctx.redis,
         cache,
+        monitor: createMonitorHealth({ cache, runtime, watchdog: () => ({ running: false, lastCheck: null }) }),
         version: SQUIRREL_VERSION,
-        instanceId: ctx.settings.SQUIRREL_INSTANCE_ID ?? randomBytes(4).toString('hex'),
-        monitorEnabled: ctx.settings.SQUIRREL_MONITOR_ENABLED,
+        instanceId,
       });
+      const settings = ctx.settings;
+      const hub = new WsHub(cache, {
+        batchIntervalMs: settings.SQUIRREL_WEBSOCKET_BATCH_INTERVAL_MS,
+        heartbeatMs: settings.SQUIRREL_WS_HEARTBEAT_INTERVAL * 1000,
+        maxBufferedBytes: settings.SQUIRREL_WS_MAX_BUFFERED_BYTES,
+        slowConsumerTimeoutMs: settings.SQUIRREL_WS_SLOW_CONSUMER_TIMEOUT_S * 1000,
+        instanceId,
+      });
+      registerWsRoutes(scope, {
+        hub,
+        keys,
+        cache,
+        knownAddresses: pvs.knownAddresses,
+        limits: {
+          maxSubscriptions: settings.SQUIRREL_WS_MAX_SUBSCRIPTIONS,
+          maxMessageBytes: settings.SQUIRREL_WS_MAX_MESSAGE_BYTES,
+          maxBufferedBytes: settings.SQUIRREL_WS_MAX_BUFFERED_BYTES,
+        },
+      });
+    },
+
+    async start(ctx) {
+      await runtimes.get(ctx)?.start();
     },
 
     cli(registry) {

@@ -34,6 +34,7 @@ export const squirrelSettings = {
   }),
   SQUIRREL_MONITOR_ENABLED: env.bool({ default: true, description: 'Compete to run the PV monitor and watchdog' }),
   SQUIRREL_EMBEDDED_MONITOR: env.bool({ default: false, description: 'Accepted and ignored: the monitor always runs in-process' }),
+  SQUIRREL_MONITOR_LOCK_KEY: env.string({ default: 'squirrel:monitor:lock', pattern: /^\S{1,200}$/, description: 'Name of the monitor leader lock' }),
   SQUIRREL_MONITOR_LOCK_TTL: seconds(30, 'Leader lock TTL, s', 1),
   SQUIRREL_MONITOR_LOCK_RENEW: seconds(10, 'Leader lock renewal period, s', 0.1),
   SQUIRREL_PV_MONITOR_BATCH_SIZE: count(500, 'Channels opened per batch'),

@@ -1,5 +1,11 @@
 import type { CacheEntry } from './entry.ts';
 
+/** The monitor's liveness mark: when it last beat (unix seconds) and which instance leads. */
+export interface MonitorHeartbeat {
+  at: number;
+  leader: string | null;
+}
+
 /**
  * The live value cache (spec §4.1): in-process by default, Redis when configured. Writers are the
  * monitor and watchdog on the leader; every instance reads. Read failures surface as errors, which
@@ -14,8 +20,8 @@ export interface LiveCache {
   write(entries: ReadonlyMap<string, CacheEntry>): Promise<void>;
   remove(names: readonly string[]): Promise<void>;
   disconnected(): Promise<string[]>;
-  writeHeartbeat(unixSeconds: number): Promise<void>;
-  heartbeat(): Promise<number | null>;
+  writeHeartbeat(beat: MonitorHeartbeat): Promise<void>;
+  heartbeat(): Promise<MonitorHeartbeat | null>;
   /** 'connected' when the backend answers */
   ping(): Promise<void>;
   /** every write, from this or (with Redis) any instance */
@@ -27,7 +33,7 @@ export function createMemoryCache(): LiveCache {
   const values = new Map<string, CacheEntry>();
   const disconnected = new Set<string>();
   const listeners = new Set<(updates: ReadonlyMap<string, CacheEntry>) => void>();
-  let heartbeat: number | null = null;
+  let heartbeat: MonitorHeartbeat | null = null;
   return {
     backend: 'memory',
     async get(names) {
@@ -61,8 +67,8 @@ export function createMemoryCache(): LiveCache {
     async disconnected() {
       return [...disconnected].sort();
     },
-    async writeHeartbeat(unixSeconds) {
-      heartbeat = unixSeconds;
+    async writeHeartbeat(beat) {
+      heartbeat = beat;
     },
     async heartbeat() {
       return heartbeat;

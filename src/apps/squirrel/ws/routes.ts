@@ -1,0 +1,66 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { AppError } from '../../../core/http/index.ts';
+import { wrapSocket } from '../../../core/realtime/index.ts';
+import type { ApiKeyService } from '../apikeys/service.ts';
+import { apiKeyFrom, checkAccess } from '../auth.ts';
+import type { LiveCache } from '../live/cache.ts';
+import { WsClient, type WsHub } from './hub.ts';
+import type { Dialect } from './messages.ts';
+import { WsSession, type SessionLimits } from './session.ts';
+
+const tags = ['WebSocket'];
+
+/** `/ws` is the seed's endpoint (pushes in A by default); the upstream aliases default to T (spec §3.8). */
+const ENDPOINTS: readonly [string, Dialect][] = [
+  ['/ws', 'A'],
+  ['/v1/ws/pvs', 'T'],
+  ['/v1/ws/live', 'T'],
+];
+
+export interface WsRouteDeps {
+  hub: WsHub;
+  keys: ApiKeyService;
+  cache: LiveCache;
+  knownAddresses: (names: readonly string[]) => Promise<Set<string>>;
+  limits: SessionLimits & { maxBufferedBytes: number };
+}
+
+/** `?api_key=` serves browsers, which cannot set headers on a WebSocket (spec §3.8). */
+function tokenOf(request: FastifyRequest): string | undefined {
+  const query = request.query as Record<string, unknown>;
+  return apiKeyFrom(request) ?? (typeof query.api_key === 'string' ? query.api_key : undefined);
+}
+
+export function registerWsRoutes(scope: FastifyInstance, deps: WsRouteDeps): void {
+  const { hub, keys } = deps;
+
+  const handler = (dialect: Dialect) => (socket: WebSocket, request: FastifyRequest) => {
+    // the hub skips flushes past maxBufferedBytes; this hard stop only catches replies piling up behind them
+    const channel = wrapSocket(socket, { maxBufferedBytes: deps.limits.maxBufferedBytes * 2 });
+    const client = new WsClient(channel, socket, dialect);
+    const session = new WsSession(client, hub, deps.cache, deps.knownAddresses, deps.limits);
+    // spec D22: accept, then close with 1008, so browsers see the reason
+    const authenticated = keys.authenticate(tokenOf(request)).then((caller) => {
+      checkAccess(caller, 'read');
+      hub.add(client);
+      return true;
+    });
+    authenticated.catch((err: unknown) => {
+      channel.close(1008, err instanceof AppError ? err.code : 'invalid_api_key');
+    });
+    // messages are handled one at a time, in order, once the key is known to be good
+    let queue: Promise<unknown> = authenticated;
+    socket.on('message', (data: Buffer, isBinary: boolean) => {
+      queue = queue.then(() => (channel.closed ? undefined : session.handle(data, isBinary))).catch(() => undefined);
+    });
+  };
+
+  for (const [url, dialect] of ENDPOINTS) {
+    scope.get(url, { websocket: true, config: { squirrelAccess: 'socket' }, schema: { tags } }, handler(dialect));
+  }
+
+  scope.get('/v1/ws/status', { schema: { tags } }, async () => hub.status());
+
+  scope.addHook('preClose', async () => hub.close());
+}
