@@ -10,7 +10,7 @@ describe('webmacs events (spec §3.5)', () => {
   let viewer: string;
 
   before(async () => {
-    wm = await startWebmacs();
+    wm = await startWebmacs({ env: { WEBMACS_REQUIRE_PLUGIN_LINK: 'false' } });
     operator = (await wm.userWithRole('operator')).token;
     viewer = (await wm.userWithRole('viewer')).token;
   });
@@ -76,6 +76,29 @@ describe('webmacs events (spec §3.5)', () => {
     const past = (await wm.request({ method: 'GET', url: '/api/v1/events?page=99', token: viewer })).json();
     assert.deepEqual(past.data, []);
     assert.equal(past.total, body.total);
+  });
+
+  it('§12.28 delete removes datapoints and rules and unlinks widgets and channel mappings', async () => {
+    const admin = await wm.adminToken();
+    const { public_id: id } = (await wm.request({ method: 'POST', url: '/api/v1/events', token: operator, payload: { ...inlet, name: 'Cascade' } })).json();
+    const plugin = (await wm.request({ method: 'POST', url: '/api/v1/plugins', token: admin, payload: { plugin_id: 'custom', instance_name: 'Cascade rig' } })).json().public_id;
+    const mapping = (
+      await wm.request({ method: 'POST', url: `/api/v1/plugins/${plugin}/channels`, token: admin, payload: { channel_id: 'c', channel_name: 'C', direction: 'input', unit: 'u', event_public_id: id } })
+    ).json().public_id;
+    const point = (await wm.request({ method: 'POST', url: '/api/v1/datapoints', token: operator, payload: { value: 1, event_public_id: id } })).json().public_id;
+    const rule = (await wm.request({ method: 'POST', url: '/api/v1/rules', token: admin, payload: { name: 'Cascade rule', event_public_id: id, operator: 'gt', threshold: 1, action_type: 'log' } })).json().public_id;
+    const dashboard = (await wm.request({ method: 'POST', url: '/api/v1/dashboards', token: operator, payload: { name: 'Cascade board' } })).json().public_id;
+    const widget = (
+      await wm.request({ method: 'POST', url: `/api/v1/dashboards/${dashboard}/widgets`, token: operator, payload: { widget_type: 'gauge', title: 'T', event_public_id: id } })
+    ).json().public_id;
+
+    assert.equal((await wm.request({ method: 'DELETE', url: `/api/v1/events/${id}`, token: operator })).statusCode, 200);
+    assert.equal((await wm.request({ method: 'GET', url: `/api/v1/datapoints/${point}`, token: viewer })).statusCode, 404);
+    assert.equal((await wm.request({ method: 'GET', url: `/api/v1/rules/${rule}`, token: admin })).statusCode, 404);
+    const board = (await wm.request({ method: 'GET', url: `/api/v1/dashboards/${dashboard}`, token: operator })).json();
+    assert.deepEqual(board.widgets.map((w: { public_id: string; event_public_id: string | null }) => [w.public_id, w.event_public_id]), [[widget, null]]);
+    const channels = (await wm.request({ method: 'GET', url: `/api/v1/plugins/${plugin}/channels`, token: viewer })).json();
+    assert.deepEqual(channels.map((m: { public_id: string; event_public_id: string | null }) => [m.public_id, m.event_public_id]), [[mapping, null]]);
   });
 
   it('delete → 200, then 404', async () => {
