@@ -10,6 +10,7 @@ import readline from 'node:readline';
 import Fastify from 'fastify';
 import type { Kysely } from 'kysely';
 import { defineApp } from '../../src/core/app.ts';
+import { prepareQuery } from '../../src/core/db/index.ts';
 import { AppError } from '../../src/core/http/index.ts';
 import { generateToken, hashToken } from '../../src/core/secrets/index.ts';
 import { createServer } from '../../src/server.ts';
@@ -48,12 +49,17 @@ async function burrow(): Promise<{ url: string; token: string }> {
       const db = ctx.database.db as Kysely<BenchSchema>;
       await db.insertInto('api_keys').values({ token_hash: hashToken(token), name: 'bench' }).onConflict((oc) => oc.doNothing()).execute();
       await db.insertInto('items').values([1, 2, 3, 4, 5].map((id) => ({ id, name: `item-${id}`, value: id * 1.5 }))).onConflict((oc) => oc.doNothing()).execute();
+      // The hot path as a well-written app does it: queries built once (prepareQuery), bound per request.
+      const findKey = prepareQuery<{ hash: string }, { name: string }>(({ hash }) =>
+        db.selectFrom('api_keys').select('name').where('token_hash', '=', hash),
+      );
+      const listItems = prepareQuery<Record<string, never>, BenchSchema['items']>(() => db.selectFrom('items').selectAll().orderBy('id'));
       scope.addHook('onRequest', async (request) => {
         const key = request.headers['x-api-key'];
-        const found = typeof key === 'string' && (await db.selectFrom('api_keys').select('name').where('token_hash', '=', hashToken(key)).executeTakeFirst());
+        const found = typeof key === 'string' && (await findKey(db, { hash: hashToken(key) })).rows[0];
         if (!found) throw new AppError(401, 'invalid_api_key', 'Missing or invalid API key');
       });
-      scope.get('/bench/items', async () => db.selectFrom('items').selectAll().orderBy('id').execute());
+      scope.get('/bench/items', async () => (await listItems(db, {})).rows);
     },
   });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-'));

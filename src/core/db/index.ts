@@ -4,6 +4,7 @@ import type { AppDatabase } from './types.ts';
 
 export type { AppDatabase, DialectHelpers, DialectName } from './types.ts';
 export { migrateToLatest, type MigrationSet } from './migrate.ts';
+export { prepareQuery } from './prepared.ts';
 
 export interface OpenDatabaseOptions {
   appId: string;

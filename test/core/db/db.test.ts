@@ -1,7 +1,7 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kysely } from 'kysely';
-import { migrateToLatest } from '../../../src/core/db/index.ts';
+import { migrateToLatest, prepareQuery } from '../../../src/core/db/index.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../../helpers/db.ts';
 
 interface Schema {
@@ -72,5 +72,46 @@ describe(`db (${testDatabaseUrl ? 'postgres' : 'sqlite'}): one database per app,
 
   it('ping answers while the database is up', async () => {
     await t.database.ping();
+  });
+});
+
+describe(`db (${testDatabaseUrl ? 'postgres' : 'sqlite'}): prepared queries`, () => {
+  let t: TestDatabase;
+  before(async () => {
+    t = await openTestDatabase('dbprep');
+    await migrateToLatest(t.database, { name: 'dbprep', migrations });
+    await (t.database.db as Kysely<Schema>)
+      .insertInto('items')
+      .values([
+        { id: 1, name: 'a', active: true, size: 10 },
+        { id: 2, name: 'b', active: false, size: 20 },
+        { id: 3, name: 'c', active: true, size: 30 },
+      ])
+      .execute();
+  });
+  after(() => t.dispose());
+
+  it('runs one compiled query with new values each time, constants kept', async () => {
+    const findActiveBySize = prepareQuery<{ min: number }, { name: string }>(({ min }) =>
+      (t.database.db as Kysely<Schema>).selectFrom('items').select('name').where('size', '>=', min).where('active', '=', true).orderBy('id'),
+    );
+    assert.deepEqual((await findActiveBySize(t.database.db, { min: 0 })).rows, [{ name: 'a' }, { name: 'c' }]);
+    assert.deepEqual((await findActiveBySize(t.database.db, { min: 15 })).rows, [{ name: 'c' }]);
+  });
+
+  it('binds the same placeholder in several places and in writes', async () => {
+    const rename = prepareQuery<{ id: number; name: string }, never>(({ id, name }) =>
+      (t.database.db as Kysely<Schema>).updateTable('items').set({ name }).where('id', '=', id),
+    );
+    await rename(t.database.db, { id: 2, name: 'bee' });
+    const row = await (t.database.db as Kysely<Schema>).selectFrom('items').select('name').where('id', '=', 2).executeTakeFirstOrThrow();
+    assert.equal(row.name, 'bee');
+  });
+
+  it('refuses a placeholder used to shape the SQL', () => {
+    assert.throws(
+      () => prepareQuery<{ column: string }, unknown>(({ column }) => (t.database.db as Kysely<Schema>).selectFrom('items').select(column as 'name')),
+      /shape the SQL/,
+    );
   });
 });
