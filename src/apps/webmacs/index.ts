@@ -1,6 +1,7 @@
 import { defineApp } from '../../core/app.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { logStartup, loadSecretKey, seedAdmin } from './bootstrap.ts';
+import { registerWebmacsCommands } from './cli.ts';
 import { createWebmacsContext } from './context.ts';
 import { installCors } from './cors.ts';
 import { registerDashboardRoutes } from './dashboards/routes.ts';
@@ -89,5 +90,10 @@ export const webmacsApp = defineApp({
   // The built-in plugin controller and the demo auto-seed (spec §4.5)
   async start(ctx) {
     await startPluginWorkers(ctx);
+  },
+
+  // `burrow webmacs create-user | reset-password | create-token | seed-demo` (spec §6)
+  cli(registry) {
+    registerWebmacsCommands(registry, webmacsApp);
   },
 });
