@@ -4,6 +4,7 @@ import { EpicsService } from '../../../src/connectors/epics/index.ts';
 import { startTestIoc, type TestIoc } from '../../connectors/epics/client-harness.ts';
 import { testRedisUrl } from '../../helpers/db.ts';
 import { eventually, isolatedRedisNames, startSquirrel, type SquirrelHarness } from './helpers.ts';
+import { openSocket } from './wsClient.ts';
 
 const shared = {
   SQUIRREL_MONITOR_ENABLED: 'true',
@@ -48,6 +49,21 @@ describe('squirrel with Redis and two instances (spec §4.1, §4.3, §12 items 7
     assert.equal(cacheStatus.backend, 'redis');
     const entry = await eventually(async () => liveOn(b, 'T:1:SP'), 3000, 'T:1:SP through instance B');
     assert.deepEqual([entry.value, entry.connected], [0.1, true]);
+  });
+
+  it('§12.80 a WebSocket client on the standby instance receives diffs for values the leader monitors', async () => {
+    const base = (await b.test.server.listen()).replace(/^http/, 'ws');
+    const socket = await openSocket(`${base}/v1/ws/pvs`, { 'x-api-key': key });
+    try {
+      socket.send({ type: 'subscribe', pvNames: ['T:1:SP'] });
+      await socket.next((m) => m.type === 'initial');
+      ioc.ioc.set('T:1:SP', 3.5);
+      const diff = await socket.next((m) => m.type === 'diff', 3000);
+      assert.equal((diff.data as Record<string, { value: number }>)['T:1:SP']!.value, 3.5);
+      assert.equal((await b.call('GET', '/v1/ws/status', undefined, key)).json().multi_instance_enabled, true);
+    } finally {
+      socket.ws.terminate();
+    }
   });
 
   it('§12.72 a PV created on the standby instance is monitored by the leader within 2 s', async () => {
