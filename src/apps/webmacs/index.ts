@@ -1,6 +1,8 @@
 import { defineApp } from '../../core/app.ts';
 import { registerAuthRoutes } from './auth/routes.ts';
 import { logStartup, loadSecretKey, seedAdmin } from './bootstrap.ts';
+import { scheduleCleanup } from './cleanup/job.ts';
+import { cleanupRepo } from './cleanup/repo.ts';
 import { registerWebmacsCommands } from './cli.ts';
 import { createWebmacsContext } from './context.ts';
 import { installCors } from './cors.ts';
@@ -85,6 +87,7 @@ export const webmacsApp = defineApp({
     const health = createHealth(wm, lab.webhooks);
     registerHealthRoutes(scope, health.check);
     await health.schedule();
+    await scheduleCleanup(ctx.jobs, cleanupRepo(wm.db));
   },
 
   // The built-in plugin controller and the demo auto-seed (spec §4.5)
