@@ -75,7 +75,7 @@ export const webmacsApp = defineApp({
     registerExperimentRoutes(scope, wm, lab);
     registerDatapointRoutes(scope, wm, lab);
     registerWebSocketRoutes(scope, wm, lab);
-    registerWebhookRoutes(scope, wm, lab);
+    await registerWebhookRoutes(scope, wm, lab);
     registerRuleRoutes(scope, wm, lab);
     registerPluginRoutes(scope, wm, lab);
     await registerOtaRoutes(scope, wm, lab);

@@ -88,6 +88,17 @@ export function webhooksRepo(db: Kysely<WebmacsDatabase>) {
     async recordAttempt(id: number, changes: Partial<Omit<WebhookDeliveriesTable, 'id'>>): Promise<void> {
       await db.updateTable('webhook_deliveries').set(changes).where('id', '=', id).execute();
     },
+    /** Deletes rows of one status created before `before`, a chunk per statement; returns how many. */
+    async purgeDeliveries(status: DeliveryStatus, before: number, chunkRows: number): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const chunk = db.selectFrom('webhook_deliveries').select('id').where('status', '=', status).where('created_on', '<', before).limit(chunkRows);
+        const result = await db.deleteFrom('webhook_deliveries').where('id', 'in', chunk).executeTakeFirst();
+        const deleted = Number(result.numDeletedRows);
+        total += deleted;
+        if (deleted < chunkRows) return total;
+      }
+    },
     /** Newest first (spec §2.6), optionally one status. */
     async deliveriesPage(webhookId: number, status: DeliveryStatus | undefined, limit: number, offset: number) {
       let count = db.selectFrom('webhook_deliveries').select((eb) => eb.fn.countAll<number>().as('n')).where('webhook_id', '=', webhookId);

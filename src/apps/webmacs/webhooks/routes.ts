@@ -4,13 +4,16 @@ import type { Lab } from '../ingestion/index.ts';
 import { PageQuery, pageOf, pageWindow, toPage } from '../pagination.ts';
 import { created, CreatedResponse, IdParams, status, StatusResponse } from '../schemas.ts';
 import { webhooksRepo } from './repo.ts';
+import { scheduleDeliveryRetention } from './retention.ts';
 import { Delivery, DeliveryListQuery, DeliveryParams, Webhook, WebhookCreateBody, WebhookUpdateBody } from './schemas.ts';
 import { webhooksService } from './service.ts';
 
 /** `/api/v1/webhooks` (spec §3.10): admin only. */
-export function registerWebhookRoutes(scope: FastifyInstance, wm: WebmacsContext, lab: Lab): void {
+export async function registerWebhookRoutes(scope: FastifyInstance, wm: WebmacsContext, lab: Lab): Promise<void> {
   const { auth } = wm;
-  const webhooks = webhooksService({ repo: webhooksRepo(wm.db), database: wm.database, dispatcher: lab.webhooks, guard: lab.webhooks.guard });
+  const repo = webhooksRepo(wm.db);
+  await scheduleDeliveryRetention(wm.app.jobs, repo, wm.settings.WEBMACS_WEBHOOK_DELIVERY_RETENTION_DAYS);
+  const webhooks = webhooksService({ repo, database: wm.database, dispatcher: lab.webhooks, guard: lab.webhooks.guard });
   const admin = auth.requireRole('admin');
   const tags = ['webhooks'];
   const idOf = (request: { params: unknown }) => (request.params as { id: string }).id;
