@@ -20,7 +20,6 @@ interface StreamClient {
 }
 
 export const CLOSE_TRY_AGAIN_LATER = 1013;
-const SLOW_CONSUMER_GRACE_MS = 5000;
 
 export interface StreamHubOptions {
   broadcastIntervalMs: number;
@@ -95,9 +94,9 @@ export class StreamHub {
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > this.options.maxBufferedBytes) {
       this.clients.delete(client);
+      // the close frame queues behind the unread data; ws destroys a peer that never completes the
+      // closing handshake after its close timeout (30 s)
       socket.close(CLOSE_TRY_AGAIN_LATER, 'Slow consumer');
-      // the close frame queues behind the unread data; a peer that never reads is cut off
-      setTimeout(() => socket.terminate(), SLOW_CONSUMER_GRACE_MS).unref();
       return;
     }
     socket.send(message);
