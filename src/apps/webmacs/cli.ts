@@ -13,6 +13,7 @@ import type { WebmacsSettingsSpec } from './settings.ts';
 import { tokensRepo } from './tokens/repo.ts';
 import { tokensService } from './tokens/service.ts';
 import { usersRepo, type UserRow } from './users/repo.ts';
+import { cachedUsersRepo } from './users/cache.ts';
 import { UserCreateBody } from './users/schemas.ts';
 import { usersService } from './users/service.ts';
 import type { AppDatabase } from '../../core/db/index.ts';
@@ -37,7 +38,8 @@ class CommandError extends Error {
 
 function services(ctx: WebmacsCtx) {
   const database = ctx.database as AppDatabase<WebmacsDatabase>;
-  const users = usersRepo(database.db);
+  // Through the cache's invalidation, a running server sharing REDIS_URL drops its cached users at once.
+  const users = cachedUsersRepo(usersRepo(database.db), ctx.bus);
   const hashPassword = passwordHasher(ctx.settings.WEBMACS_ARGON2_MEMORY_KIB, ctx.settings.WEBMACS_ARGON2_TIME_COST);
   return {
     database,

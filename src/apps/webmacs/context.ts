@@ -9,7 +9,8 @@ import { loggingRepo } from './logging/repo.ts';
 import { loggingService, type LoggingService } from './logging/service.ts';
 import type { WebmacsSettings, WebmacsSettingsSpec } from './settings.ts';
 import { tokensRepo } from './tokens/repo.ts';
-import { usersRepo, type UsersRepo } from './users/repo.ts';
+import { cachedUsersRepo, type CachedUsersRepo } from './users/cache.ts';
+import { usersRepo } from './users/repo.ts';
 
 /**
  * What every webmacs resource is built from: the platform context plus the app-wide pieces (typed
@@ -24,7 +25,8 @@ export interface WebmacsContext {
   /** the JWT / SSO-state key (spec §4.8: loaded or generated before anything else) */
   readonly secretKey: string;
   readonly auth: AuthGuard;
-  readonly users: UsersRepo;
+  /** cached lookups for authentication; call `changed()` after a user change committed in a transaction */
+  readonly users: CachedUsersRepo;
   /** argon2id at the configured cost; verify with the core's verifyPassword */
   readonly hashPassword: (password: string) => Promise<string>;
   /** writes LogEntries (logins, experiment start/stop, rule actions, health changes) */
@@ -36,7 +38,8 @@ export interface WebmacsContext {
 export function createWebmacsContext(app: AppContext<WebmacsSettingsSpec>, secretKey: string): WebmacsContext {
   const database = app.database as AppDatabase<WebmacsDatabase>;
   const db = database.db;
-  const users = usersRepo(db);
+  const users = cachedUsersRepo(usersRepo(db), app.bus);
+  app.onClose(users.close);
   const auth = createAuthGuard({
     secretKey,
     accessTokenMinutes: app.settings.WEBMACS_ACCESS_TOKEN_EXPIRE_MINUTES,

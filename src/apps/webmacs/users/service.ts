@@ -3,7 +3,8 @@ import type { Role, WebmacsDatabase } from '../db/schema.ts';
 import { errors } from '../errors.ts';
 import { isoZ, nowMicros } from '../time.ts';
 import { newPublicId } from '../ids.ts';
-import type { UserChanges, UserRow, UsersRepo } from './repo.ts';
+import type { CachedUsersRepo } from './cache.ts';
+import type { UserChanges, UserRow } from './repo.ts';
 import type { UserCreateBody, UserUpdateBody } from './schemas.ts';
 
 /** The User object (spec §3.0; `created_on` and `registered_on` both present, D3). */
@@ -21,7 +22,7 @@ export function toUserJson(user: UserRow) {
   };
 }
 
-export function usersService(repo: UsersRepo, database: AppDatabase<WebmacsDatabase>, hashPassword: (password: string) => Promise<string>) {
+export function usersService(repo: CachedUsersRepo, database: AppDatabase<WebmacsDatabase>, hashPassword: (password: string) => Promise<string>) {
   /** Unique email (case-insensitive) and username; a race still ends in the unique index → 409, never 500 (D5). */
   async function conflictGuard<T>(work: () => Promise<T>): Promise<T> {
     try {
@@ -87,6 +88,7 @@ export function usersService(repo: UsersRepo, database: AppDatabase<WebmacsDatab
           if (Object.keys(changes).length) await repo.update(user.id, changes, trx);
         }),
       );
+      repo.changed();
     },
     /** D20: tokens, SSO codes and private dashboards go with the user; everything else passes to the admin deleting them. */
     async delete(publicId: string, actingAdmin: UserRow): Promise<void> {
@@ -96,6 +98,7 @@ export function usersService(repo: UsersRepo, database: AppDatabase<WebmacsDatab
         if (user.role === 'admin' && (await repo.countAdmins(trx)) <= 1) throw errors.lastAdmin();
         await repo.deleteTransferring(user.id, actingAdmin.id, trx);
       });
+      repo.changed();
     },
   };
 }
