@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JsonDecodeFailure, RequestInputs } from './envelope.ts';
 import { decodeJsonBody } from './json-body.ts';
+import { installLaxNumbers } from './lax-numbers.ts';
 
 /** A non-JSON content type on a route that expects JSON (upstream answers 422, spec §2.1). */
 class NotJsonError extends Error implements JsonDecodeFailure {
@@ -19,7 +20,8 @@ function routeExpectsBody(request: FastifyRequest): boolean {
 /**
  * Body decoding and error rendering for every webmacs route. A JSON body without Content-Type is
  * decoded as JSON (upstream FastAPI behaviour); other types are refused on routes that take a body.
- * Validation failures carry the request's values so each Pydantic-style item can echo its `input`.
+ * Numeric strings count as numbers in number fields (§2.3). Validation failures carry the request's
+ * values so each Pydantic-style item can echo its `input`.
  */
 export function installWebmacsHttp(scope: FastifyInstance): void {
   // Response schemas document the API; serializing through them could silently drop a contract field.
@@ -45,6 +47,7 @@ export function installWebmacsHttp(scope: FastifyInstance): void {
       done(err as Error, undefined);
     }
   });
+  installLaxNumbers(scope);
   // onError runs before the error handler the server installed for this scope: the inputs ride on the error.
   scope.addHook('onError', async (request, _reply, error) => {
     if (Array.isArray((error as { validation?: unknown }).validation)) {
