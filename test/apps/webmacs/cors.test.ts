@@ -31,8 +31,9 @@ describe('webmacs CORS (spec §2.7)', () => {
     assert.equal(res.headers.vary, 'Origin');
   });
 
-  it('preflights reach paths with parameters, /health and the second listed origin', async () => {
-    for (const url of ['/api/v1/events/evt_000000000000000000000000', '/health', '/api/v1/datapoints/batch']) {
+  it('preflights reach paths with parameters, upload routes in nested scopes, /health and the second listed origin', async () => {
+    const urls = ['/api/v1/events/evt_000000000000000000000000', '/health', '/api/v1/datapoints/batch', '/api/v1/plugins/packages/upload', '/api/v1/ota/upload'];
+    for (const url of urls) {
       const res = await wm.request({ method: 'OPTIONS', url, headers: preflight('http://localhost:5173', 'PUT') });
       assert.equal(res.statusCode, 200, url);
       assert.equal(res.headers['access-control-allow-origin'], 'http://localhost:5173', url);
