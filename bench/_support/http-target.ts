@@ -56,10 +56,10 @@ async function burrow(): Promise<{ url: string; token: string }> {
       const listItems = prepareQuery<Record<string, never>, BenchSchema['items']>(() => db.selectFrom('items').selectAll().orderBy('id'));
       scope.addHook('onRequest', async (request) => {
         const key = request.headers['x-api-key'];
-        const found = typeof key === 'string' && (await findKey(db, { hash: hashToken(key) })).rows[0];
+        const found = typeof key === 'string' && (await findKey(ctx.database, { hash: hashToken(key) })).rows[0];
         if (!found) throw new AppError(401, 'invalid_api_key', 'Missing or invalid API key');
       });
-      scope.get('/bench/items', async () => (await listItems(db, {})).rows);
+      scope.get('/bench/items', async () => (await listItems(ctx.database, {})).rows);
     },
   });
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-'));

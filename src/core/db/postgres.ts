@@ -1,4 +1,5 @@
 import {
+  CompiledQuery,
   Kysely,
   PostgresDialect,
   sql,
@@ -107,6 +108,8 @@ export async function openPostgres(
     dialect: postgresHelpers,
     schema,
     transaction: (fn) => db.transaction().execute(fn),
+    executeCompiled: <R>(sqlText: string, parameters: readonly unknown[]) =>
+      db.executeQuery(CompiledQuery.raw(sqlText, [...parameters]) as CompiledQuery<R>),
     async ping() {
       await sql`select 1`.execute(db);
     },

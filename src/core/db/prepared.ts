@@ -1,4 +1,5 @@
-import { CompiledQuery, type Compilable, type Kysely, type QueryResult } from 'kysely';
+import type { Compilable, QueryResult } from 'kysely';
+import type { AppDatabase } from './types.ts';
 
 const SLOT = '\u0000burrow-param:';
 
@@ -10,18 +11,18 @@ const SLOT = '\u0000burrow-param:';
  */
 export function prepareQuery<P extends Record<string, unknown>, Row>(
   build: (params: { readonly [K in keyof P]: P[K] }) => Compilable<Row>,
-): <DB>(db: Kysely<DB>, params: P) => Promise<QueryResult<Row>> {
+): (database: AppDatabase, params: P) => Promise<QueryResult<Row>> {
   const placeholders = new Proxy({} as { [K in keyof P]: P[K] }, { get: (_target, key) => `${SLOT}${String(key)}` });
   const compiled = build(placeholders).compile();
   const slots = compiled.parameters.map((value) =>
     typeof value === 'string' && value.startsWith(SLOT) ? value.slice(SLOT.length) : undefined,
   );
   if (compiled.sql.includes(SLOT)) throw new Error('prepareQuery: a parameter was used to shape the SQL, not as a bound value');
-  return (db, params) => {
+  return (database, params) => {
     const parameters = compiled.parameters.map((value, i) => {
       const slot = slots[i];
       return slot === undefined ? value : params[slot];
     });
-    return db.executeQuery(CompiledQuery.raw(compiled.sql, parameters) as CompiledQuery<Row>);
+    return database.executeCompiled<Row>(compiled.sql, parameters);
   };
 }

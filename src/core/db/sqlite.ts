@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { CompiledQuery, Kysely, SqliteDialect, type QueryResult, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { AppDatabase, DialectHelpers } from './types.ts';
 
 // better-sqlite3 refuses to bind booleans and Dates; Postgres takes them natively. Converting the bound
@@ -31,7 +31,7 @@ const STATEMENT_CACHE_SIZE = 500;
  * better-sqlite3 compiles a statement on every prepare(); Kysely prepares per query. Caching by SQL text
  * makes repeated queries skip the compile. Safe because Kysely serialises all use of the one connection.
  */
-function withStatementCache(sqlite: Database.Database): SqliteDatabase {
+function withStatementCache(sqlite: Database.Database): SqliteDatabase & { prepare(sql: string): SqliteStatement } {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => sqlite.close(),
@@ -72,15 +72,23 @@ export function openSqlite(appId: string, dataDir: string): AppDatabase {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely({
-    dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-  });
+  const statements = withStatementCache(sqlite);
+  const db = new Kysely({ dialect: new SqliteDialect({ database: statements }) });
   return {
     appId,
     db,
     dialect: sqliteHelpers,
     file,
     transaction: (fn) => db.transaction().execute(fn),
+    async executeCompiled<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>> {
+      // Kysely serialises the one connection behind an async mutex; a transaction holds it across awaits.
+      // With none open, nothing can interleave with a single synchronous statement.
+      if (sqlite.inTransaction) return db.executeQuery(CompiledQuery.raw(sql, [...parameters]) as CompiledQuery<R>);
+      const statement = statements.prepare(sql);
+      if (statement.reader) return { rows: statement.all(parameters) as R[] };
+      const { changes, lastInsertRowid } = statement.run(parameters);
+      return { rows: [], numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid) };
+    },
     async ping() {
       sqlite.prepare('select 1').get();
     },

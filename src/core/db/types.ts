@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely, QueryResult, Transaction } from 'kysely';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -36,6 +36,12 @@ export interface AppDatabase<DB = any> {
   /** SQLite file path (undefined on Postgres) */
   readonly file?: string;
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
+  /**
+   * Runs already-compiled SQL (see prepareQuery). On SQLite, outside any open transaction, it runs at
+   * once on the cached statement instead of queueing through Kysely's driver; inside one it waits its
+   * turn like any query, so it never reads or writes through another caller's transaction.
+   */
+  executeCompiled<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>>;
   /** cheap liveness probe used by health endpoints */
   ping(): Promise<void>;
   close(): Promise<void>;

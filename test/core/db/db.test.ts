@@ -95,17 +95,38 @@ describe(`db (${testDatabaseUrl ? 'postgres' : 'sqlite'}): prepared queries`, ()
     const findActiveBySize = prepareQuery<{ min: number }, { name: string }>(({ min }) =>
       (t.database.db as Kysely<Schema>).selectFrom('items').select('name').where('size', '>=', min).where('active', '=', true).orderBy('id'),
     );
-    assert.deepEqual((await findActiveBySize(t.database.db, { min: 0 })).rows, [{ name: 'a' }, { name: 'c' }]);
-    assert.deepEqual((await findActiveBySize(t.database.db, { min: 15 })).rows, [{ name: 'c' }]);
+    assert.deepEqual((await findActiveBySize(t.database, { min: 0 })).rows, [{ name: 'a' }, { name: 'c' }]);
+    assert.deepEqual((await findActiveBySize(t.database, { min: 15 })).rows, [{ name: 'c' }]);
   });
 
   it('binds the same placeholder in several places and in writes', async () => {
     const rename = prepareQuery<{ id: number; name: string }, never>(({ id, name }) =>
       (t.database.db as Kysely<Schema>).updateTable('items').set({ name }).where('id', '=', id),
     );
-    await rename(t.database.db, { id: 2, name: 'bee' });
+    await rename(t.database, { id: 2, name: 'bee' });
     const row = await (t.database.db as Kysely<Schema>).selectFrom('items').select('name').where('id', '=', 2).executeTakeFirstOrThrow();
     assert.equal(row.name, 'bee');
+  });
+
+  it('inside an open transaction it waits for it and never sees its uncommitted writes', async () => {
+    const countItems = prepareQuery<Record<string, never>, { n: number }>(() =>
+      (t.database.db as Kysely<Schema>).selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')),
+    );
+    let inside!: () => void;
+    const entered = new Promise<void>((resolve) => (inside = resolve));
+    let finish!: () => void;
+    const hold = new Promise<void>((resolve) => (finish = resolve));
+    const transaction = t.database.transaction(async (trx) => {
+      await trx.insertInto('items').values({ id: 9, name: 'uncommitted', active: true, size: 1 }).execute();
+      inside();
+      await hold;
+      throw new Error('roll back');
+    });
+    await entered;
+    const counting = countItems(t.database, {});
+    finish();
+    await assert.rejects(transaction, /roll back/);
+    assert.equal(Number((await counting).rows[0]?.n), 3);
   });
 
   it('refuses a placeholder used to shape the SQL', () => {
