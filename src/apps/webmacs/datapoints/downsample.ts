@@ -86,7 +86,11 @@ export function minmaxIndices(series: SeriesValues, maxPoints: number): number[]
   const n = series.length;
   const y = series.value;
   const kept = [0];
-  for (const [start, end] of bucketBounds(n, Math.floor(maxPoints / 2) - 1)) {
+  const bounds = bucketBounds(n, Math.floor(maxPoints / 2) - 1);
+  // (n−2)/b·b can round to just under n−2 (31/11·11 = 30.999…), which would drop the last inner point
+  // from every bucket; the last bucket always runs to the last inner point.
+  bounds[bounds.length - 1]![1] = n - 1;
+  for (const [start, end] of bounds) {
     if (start >= end) continue;
     let low = start;
     let high = start;
