@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createSsrfGuard } from '../../../core/outbound/index.ts';
 import type { WebmacsContext } from '../context.ts';
 import { datapointPublicId } from '../ids.ts';
@@ -14,8 +15,14 @@ import { KeyedThrottle } from './throttle.ts';
 import { ingestionRepo } from './repo.ts';
 import { RunningExperimentCache } from './running-experiment.ts';
 
-/** Accepted rows of every batch, for the other instances' sockets (spec §4.9). */
-const DATAPOINTS_TOPIC = 'webmacs.datapoints';
+/**
+ * Accepted rows of every batch, for the other instances' sockets (spec §4.9). The topic names the
+ * database, so only instances serving the same data share points, even on one Redis.
+ */
+function datapointsTopic(wm: WebmacsContext): string {
+  const database = wm.database.schema ?? wm.database.file ?? wm.database.appId;
+  return `webmacs.datapoints.${createHash('sha256').update(database).digest('hex').slice(0, 16)}`;
+}
 
 /** What the lab resources (events, experiments, datapoints, sockets, rules, webhooks, plugins) share. */
 export interface Lab {
@@ -75,12 +82,13 @@ export function createLab(wm: WebmacsContext): Lab {
   });
 
   // Each instance broadcasts with its own throttle: the sender to its sockets, the others from the bus.
-  const unsubscribe = app.bus.subscribe<{ points: StreamPoint[] }>(DATAPOINTS_TOPIC, (message) => {
+  const topic = datapointsTopic(wm);
+  const unsubscribe = app.bus.subscribe<{ points: StreamPoint[] }>(topic, (message) => {
     if (message.origin !== app.bus.instanceId) stream.publish(message.payload.points);
   });
   // Spec §4.1 step 5, in order: share with other instances, sensor.reading, rules, broadcast.
   pipeline.onCommitted((accepted) => {
-    if (app.redis) app.bus.publish(DATAPOINTS_TOPIC, { points: accepted.map(toStreamPoint) });
+    if (app.redis) app.bus.publish(topic, { points: accepted.map(toStreamPoint) });
   });
   const sensorReadings = new KeyedThrottle<number>(settings.WEBMACS_SENSOR_WEBHOOK_INTERVAL_S * 1000);
   pipeline.onCommitted((accepted) => {
