@@ -18,6 +18,7 @@ import { createMonitorHealth } from './health/monitorHealth.ts';
 import { lazyEpics } from './live/epics.ts';
 import { EpicsService, type EpicsClient } from '../../connectors/epics/index.ts';
 import { registerHealthRoutes } from './health/routes.ts';
+import { registerLeaderRoutes } from './health/leaderRoutes.ts';
 import { registerJobRoutes } from './jobs/routes.ts';
 import { registerLiveRoutes } from './live/routes.ts';
 import { createJobService } from './jobs/service.ts';
@@ -148,10 +149,11 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
         database,
         redis: ctx.redis,
         cache,
-        monitor: createMonitorHealth({ cache, runtime, watchdog: () => ({ running: false, lastCheck: null }) }),
+        monitor: createMonitorHealth({ cache, runtime, watchdog: () => ({ running: runtime.watchdog.running, lastCheck: runtime.watchdog.lastCheck }) }),
         version: SQUIRREL_VERSION,
         instanceId,
       });
+      registerLeaderRoutes(scope, runtime);
       const settings = ctx.settings;
       const hub = new WsHub(cache, {
         batchIntervalMs: settings.SQUIRREL_WEBSOCKET_BATCH_INTERVAL_MS,

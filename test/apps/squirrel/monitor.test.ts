@@ -64,7 +64,7 @@ describe('squirrel PV monitor and its health (spec §4.2, §3.7, §12 items 71�
     const status = (await sq.call('GET', '/v1/health/monitor/status')).json();
     assert.deepEqual([status.healthy, status.status, status.message, status.leader], [true, 'healthy', 'Monitor process is alive', 'mon-a']);
     const monitor = (await sq.call('GET', '/v1/health/monitor')).json();
-    assert.deepEqual([monitor.alive, monitor.monitor_running, monitor.watchdog_running], [true, true, false]);
+    assert.deepEqual([monitor.alive, monitor.monitor_running, monitor.watchdog_running, monitor.watchdog_last_check], [true, true, true, null]);
     assert.ok(monitor.monitored_pvs >= 4);
     assert.equal((await sq.call('GET', '/v1/health')).json().monitor, 'healthy');
   });

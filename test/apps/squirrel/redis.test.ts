@@ -66,6 +66,15 @@ describe('squirrel with Redis and two instances (spec §4.1, §4.3, §12 items 7
     }
   });
 
+  it('§12.80 circuit force actions sent to the standby take effect on the leader', async () => {
+    const res = await b.call('POST', '/v1/health/circuits/BPM:LI22/open', undefined, key);
+    assert.deepEqual(res.json(), { success: true, message: "Circuit 'BPM:LI22' forced open" });
+    const onLeader = (await a.call('GET', '/v1/health/circuits', undefined, key)).json();
+    assert.deepEqual([onLeader.open_circuits, onLeader.circuits['BPM:LI22'].forced, onLeader.error], [['BPM:LI22'], true, null]);
+    const throughStandby = (await b.call('GET', '/v1/health/circuits', undefined, key)).json();
+    assert.deepEqual(throughStandby.open_circuits, ['BPM:LI22']);
+  });
+
   it('§12.72 a PV created on the standby instance is monitored by the leader within 2 s', async () => {
     assert.equal((await b.call('POST', '/v1/pvs', { setpoint_address: 'T:2:SP' }, key)).statusCode, 200);
     const entry = await eventually(async () => liveOn(b, 'T:2:SP'), 2000, 'T:2:SP cached by the leader');
