@@ -22,7 +22,7 @@ describe('webmacs datapoints and series (spec §3.7)', () => {
   });
   after(() => wm.dispose());
 
-  it('§12.37 single POST → 201 with dp_ id; unknown event → 404 Event not found.', async () => {
+  it('§12.37 §12.38 single POST (link not required here) → 201 with dp_ id; unknown event → 404 Event not found.', async () => {
     const res = await post('/api/v1/datapoints', { value: 42.5, event_public_id: temp });
     assert.equal(res.statusCode, 201);
     assert.equal(res.json().message, '1 datapoint successfully created.');
