@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import { KeyedThrottle } from '../ingestion/throttle.ts';
+import { CLOSE } from './connection.ts';
 
 /** One point as browsers receive it (spec §3.15). */
 export interface StreamPoint {
@@ -19,7 +20,6 @@ interface StreamClient {
   filterKey: string;
 }
 
-export const CLOSE_TRY_AGAIN_LATER = 1013;
 
 export interface StreamHubOptions {
   broadcastIntervalMs: number;
@@ -96,7 +96,7 @@ export class StreamHub {
       this.clients.delete(client);
       // the close frame queues behind the unread data; ws destroys a peer that never completes the
       // closing handshake after its close timeout (30 s)
-      socket.close(CLOSE_TRY_AGAIN_LATER, 'Slow consumer');
+      socket.close(CLOSE.tryAgainLater, 'Slow consumer');
       return;
     }
     socket.send(message);
