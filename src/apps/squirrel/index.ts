@@ -21,7 +21,9 @@ import { registerHealthRoutes } from './health/routes.ts';
 import { registerLeaderRoutes } from './health/leaderRoutes.ts';
 import { registerJobRoutes } from './jobs/routes.ts';
 import { registerLiveRoutes } from './live/routes.ts';
+import { registerTestEpicsRoute, type CaEnvironment } from './live/testEpics.ts';
 import { createJobService } from './jobs/service.ts';
+import { scheduleJobRetention } from './jobs/retention.ts';
 import { registerPvRoutes } from './pvs/routes.ts';
 import { defineSnapshotJobs } from './snapshots/jobs.ts';
 import { registerSnapshotRoutes } from './snapshots/routes.ts';
@@ -29,6 +31,8 @@ import { createSnapshotService } from './snapshots/service.ts';
 import { createPvService } from './pvs/service.ts';
 import { squirrelSettings, type SquirrelSettingsSpec } from './settings.ts';
 import { registerTagRoutes } from './tags/routes.ts';
+import { seedDemoPvs } from './demo/seed.ts';
+import { startInProcessIoc } from './demo/softIoc.ts';
 import { WsHub } from './ws/hub.ts';
 import { registerWsRoutes } from './ws/routes.ts';
 import { createTagService } from './tags/service.ts';
@@ -37,6 +41,16 @@ type SquirrelContext = AppContext<SquirrelSettingsSpec>;
 
 export { PV_CHANGED_TOPIC };
 const SQUIRREL_VERSION = '0.2.0';
+
+/** EPICS_CA_* as the CA client reads them: a SQUIRREL_ copy wins (spec §6) */
+function caVariable(name: string, fallback: string): string {
+  return process.env[`SQUIRREL_${name}`] ?? process.env[name] ?? fallback;
+}
+
+/** spec §5.4: the app's CA client searches the in-process IOC only when no address list is configured */
+function addressListConfigured(): boolean {
+  return caVariable('EPICS_CA_ADDR_LIST', '').trim() !== '';
+}
 
 /** What register() builds and start() sets going, per server the app is mounted in. */
 const runtimes = new WeakMap<AppContext, LiveRuntime>();
@@ -88,8 +102,9 @@ export interface SquirrelOptions {
 /**
  * Squirrel: an EPICS PV registry with snapshots and restore (spec specs/squirrel.md, seed
  * squirrel-api-reference.txt). Resources: API keys, tags, PVs, live values, health, snapshots (with compare, restore and CSV),
- * jobs, the WebSocket. Workers: the CREATE_SNAPSHOT and RESTORE_SNAPSHOT jobs; the PV monitor on the elected leader;
- * the WebSocket fan-out on every instance.
+ * jobs, the WebSocket. Workers: the CREATE_SNAPSHOT and RESTORE_SNAPSHOT jobs and the daily job retention; the PV
+ * monitor, watchdog and circuit breakers on the elected leader; the WebSocket fan-out on every instance; the in-process
+ * soft IOC and demo PVs when configured.
  */
 export function createSquirrelApp(options: SquirrelOptions = {}) {
   return defineApp({
@@ -118,8 +133,19 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
 
       const cache = options.cache ?? openLiveCache(ctx);
       const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
+      const tags = createTagService(database);
 
-      const epics = options.epics ?? lazyEpics(() => new EpicsService({ overridePrefix: 'SQUIRREL_' }));
+      // spec §4.5 startup order: the in-process soft IOC comes up before the CA context that may point at it
+      const softIoc = await startInProcessIoc(ctx.settings, ctx.logger.child({ component: 'soft-ioc' }));
+      if (softIoc) {
+        ctx.onClose(() => softIoc.ioc.close());
+        if (ctx.settings.SQUIRREL_DEMO_SEED) {
+          const seeded = await seedDemoPvs({ pvs, tags, definitions: softIoc.definitions });
+          if (seeded) ctx.logger.info({ pvs: seeded }, 'registered the demo PVs');
+        }
+      }
+      const caConfig = softIoc && !addressListConfigured() ? { addressList: [{ host: '127.0.0.1', port: softIoc.ioc.port }], autoAddressList: false } : undefined;
+      const epics = options.epics ?? lazyEpics(() => new EpicsService({ overridePrefix: 'SQUIRREL_', config: caConfig }));
       if (!options.epics) ctx.onClose(() => epics.close());
       const instanceId = ctx.settings.SQUIRREL_INSTANCE_ID ?? randomBytes(4).toString('hex');
       const runtime = createLiveRuntime({
@@ -138,11 +164,22 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
       const snapshots = createSnapshotService({ database, cache, epics, settings: ctx.settings });
       const selectForRestore = snapshots.selectForRestore;
       defineSnapshotJobs({ jobs: ctx.jobs, database, snapshots, epics, settings: ctx.settings, selectForRestore });
+      await scheduleJobRetention(ctx.jobs, ctx.settings.SQUIRREL_JOB_RETENTION_DAYS);
 
       registerApiKeyRoutes(scope, keys);
-      registerTagRoutes(scope, createTagService(database));
+      registerTagRoutes(scope, tags);
       registerPvRoutes(scope, pvs, cache);
       registerLiveRoutes(scope, cache);
+      const environment: CaEnvironment = caConfig
+        ? { EPICS_CA_ADDR_LIST: caConfig.addressList.map(({ host, port }) => `${host}:${port}`).join(' '), EPICS_CA_AUTO_ADDR_LIST: 'NO', EPICS_CA_SERVER_PORT: caVariable('EPICS_CA_SERVER_PORT', '5064') }
+        : { EPICS_CA_ADDR_LIST: caVariable('EPICS_CA_ADDR_LIST', ''), EPICS_CA_AUTO_ADDR_LIST: caVariable('EPICS_CA_AUTO_ADDR_LIST', 'YES'), EPICS_CA_SERVER_PORT: caVariable('EPICS_CA_SERVER_PORT', '5064') };
+      registerTestEpicsRoute(scope, {
+        epics,
+        circuits: runtime.circuits,
+        environment,
+        connectTimeoutMs: ctx.settings.SQUIRREL_EPICS_CA_CONN_TIMEOUT * 1000,
+        timeoutMs: ctx.settings.SQUIRREL_EPICS_CA_TIMEOUT * 1000,
+      });
       registerSnapshotRoutes(scope, { snapshots, jobs: ctx.jobs, cache, epics, settings: ctx.settings, selectForRestore });
       registerJobRoutes(scope, createJobService(ctx.jobs));
       registerHealthRoutes(scope, {

@@ -235,6 +235,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
     },
 
     devices: () => repo.devices(),
+    isEmpty: () => repo.isEmpty(),
     monitoredAddresses: () => repo.monitoredAddresses(),
     knownAddresses: (names: readonly string[]) => repo.knownAddresses(names),
   };
