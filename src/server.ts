@@ -88,7 +88,12 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   const metrics = new PlatformMetrics();
   const announce = options.announce ?? ((appId, message) => process.stdout.write(`[${appId}] ${message}\n`));
 
-  const bus = await createEventBus({ redisUrl: config.REDIS_URL, logger: logger.child({ component: 'bus' }), instanceId });
+  const bus = await createEventBus({
+    redisUrl: config.REDIS_URL,
+    channelPrefix: config.BURROW_REDIS_PREFIX,
+    logger: logger.child({ component: 'bus' }),
+    instanceId,
+  });
   const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
   redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
 
@@ -141,6 +146,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
       guard: createSsrfGuard({ allowLoopback, allowPrivate }),
     });
     const filesDir = path.resolve(config.BURROW_DATA_DIR, app.id);
+    const redisPrefix = `${config.BURROW_REDIS_PREFIX}:${app.id}`;
     const closers: MountedApp['closers'] = [];
     const ctx: AppContext = {
       appId: app.id,
@@ -152,10 +158,11 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
       jobs,
       bus,
       outbound,
-      rateLimitStore: redis ? createRedisRateLimitStore(redis, `burrow:${app.id}:rl`) : createMemoryRateLimitStore(),
+      rateLimitStore: redis ? createRedisRateLimitStore(redis, `${redisPrefix}:rl`) : createMemoryRateLimitStore(),
       redis,
+      redisPrefix,
       filesDir,
-      leader: (key) => createLeaderElection({ key: `burrow:${app.id}:leader:${key}`, redis, instanceId, logger: appLogger }),
+      leader: (key) => createLeaderElection({ key: `${redisPrefix}:leader:${key}`, redis, instanceId, logger: appLogger }),
       announce: (message) => announce(app.id, message),
       onClose: (fn) => closers.push(fn),
     };

@@ -30,6 +30,8 @@ export interface AppContext<S extends SettingsSpec = SettingsSpec> {
   readonly rateLimitStore: RateLimitStore;
   /** a shared ioredis connection when REDIS_URL is set */
   readonly redis?: Redis;
+  /** prefix for every Redis key or channel the app names itself: `<BURROW_REDIS_PREFIX>:<app id>` */
+  readonly redisPrefix: string;
   /** directory for the app's files (uploads, packages), inside BURROW_DATA_DIR */
   readonly filesDir: string;
   leader(key: string): LeaderElection;

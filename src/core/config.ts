@@ -155,6 +155,11 @@ export const platformSettings = {
     secret: true,
     description: 'Postgres connection URL; unset means SQLite files in BURROW_DATA_DIR',
   }),
+  BURROW_REDIS_PREFIX: env.string({
+    default: 'burrow',
+    pattern: /^[A-Za-z0-9_.:-]{1,64}$/,
+    description: 'Namespace of Redis keys and channels; instances that share state use the same one',
+  }),
   REDIS_URL: env.url<string | undefined>({
     default: undefined,
     protocols: ['redis', 'rediss'],

@@ -38,6 +38,8 @@ export async function startTestServer(
       BURROW_DATA_DIR: dataDir,
       BURROW_PORT: '0',
       BURROW_LOG_LEVEL: 'silent',
+      // One Redis namespace per test server, shared by the servers that reuse its data (a second instance).
+      BURROW_REDIS_PREFIX: `burrow-test-${path.basename(dataDir)}`,
       ...(testDatabaseUrl ? { DATABASE_URL: testDatabaseUrl } : {}),
       ...(testRedisUrl ? { REDIS_URL: testRedisUrl } : {}),
       ...options.env,
