@@ -6,10 +6,12 @@ import { createLogger } from '../../core/observability/logger.ts';
 import { createServer } from '../../server.ts';
 import { passwordHasher } from './auth/passwords.ts';
 import { randomPassword } from './bootstrap.ts';
+import { cleanupRepo } from './cleanup/repo.ts';
 import type { WebmacsDatabase } from './db/schema.ts';
 import type { ValidationDetail } from './errors.ts';
 import { pluginsRepo } from './plugins/repo.ts';
 import type { WebmacsSettingsSpec } from './settings.ts';
+import { isoZ, parseInputDatetime } from './time.ts';
 import { tokensRepo } from './tokens/repo.ts';
 import { tokensService } from './tokens/service.ts';
 import { usersRepo, type UserRow } from './users/repo.ts';
@@ -156,6 +158,23 @@ export function registerWebmacsCommands(registry: CliRegistry, app: BurrowApp<We
         if (name.length < 1 || name.length > 255) throw new CommandError('--name must be 1 to 255 characters', 2);
         const created = await tokens.create(user, { name, expires_at: stringOption(invocation, 'expires-at') ?? null });
         invocation.io.stdout.write(`API token '${created.name}' for '${user.username}' (${created.public_id}), shown only once:\n${created.token}\n`);
+        return 0;
+      }),
+  });
+
+  registry.add({
+    path: ['webmacs', 'purge-datapoints'],
+    summary: 'Delete every datapoint older than the given time, in chunks',
+    usage: '--before ISO-8601',
+    options: { before: { type: 'string' } },
+    run: (invocation) =>
+      run(invocation, 'purge-datapoints', async (ctx) => {
+        const text = requiredOption(invocation, 'before');
+        const before = parseInputDatetime(text);
+        if (before === undefined) throw new CommandError(`--before: not an ISO-8601 datetime: ${JSON.stringify(text)}`, 2);
+        const repo = cleanupRepo((ctx.database as AppDatabase<WebmacsDatabase>).db);
+        const deleted = await repo.deleteDatapointsBefore(before, ctx.settings.WEBMACS_DELETE_CHUNK_ROWS);
+        invocation.io.stdout.write(`${deleted} datapoints older than ${isoZ(before)} deleted.\n`);
         return 0;
       }),
   });

@@ -95,7 +95,7 @@ export const webmacsApp = defineApp({
     await startPluginWorkers(ctx);
   },
 
-  // `burrow webmacs create-user | reset-password | create-token | seed-demo` (spec §6)
+  // `burrow webmacs create-user | reset-password | create-token | seed-demo | purge-datapoints` (spec §6)
   cli(registry) {
     registerWebmacsCommands(registry, webmacsApp);
   },

@@ -34,7 +34,7 @@ describe('burrow webmacs CLI against a fresh data dir (spec §6, §12 item 125)'
 
   const serve = async () => {
     await server?.dispose({ keep: true });
-    server = await startWebmacs({ env: { DATABASE_URL: '' }, reuse: { dataDir, schemas: new Map() } });
+    server = await startWebmacs({ env: { DATABASE_URL: '', WEBMACS_REQUIRE_PLUGIN_LINK: 'false' }, reuse: { dataDir, schemas: new Map() } });
     return server;
   };
   const login = (wm: WebmacsHarness, email: string, password: string) =>
@@ -130,5 +130,25 @@ describe('burrow webmacs CLI against a fresh data dir (spec §6, §12 item 125)'
       list.json().data.map((p: { instance_name: string; plugin_id: string; demo_mode: boolean }) => [p.instance_name, p.plugin_id, p.demo_mode]),
       [['Simulated Device', 'simulated', true]],
     );
+  });
+
+  it('purge-datapoints --before deletes exactly the older datapoints', async () => {
+    let wm = await serve();
+    const event = await wm.request({ method: 'POST', url: '/api/v1/events', token: apiToken, payload: { name: 'Purged', type: 'sensor', unit: 'u', min_value: 0, max_value: 10 } });
+    const eventId = event.json().public_id as string;
+    const datapoints = ['2020-01-01T00:00:00Z', '2021-05-31T23:59:59.999999Z', '2021-06-01T00:00:00Z'].map((timestamp, i) => ({ value: i, event_public_id: eventId, timestamp }));
+    assert.equal((await wm.request({ method: 'POST', url: '/api/v1/datapoints/batch', token: apiToken, payload: { datapoints } })).statusCode, 201);
+    await wm.dispose({ keep: true });
+    server = undefined;
+
+    const bad = await runCli(['purge-datapoints', '--before', 'yesterday'], env);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /^burrow webmacs purge-datapoints: --before: not an ISO-8601 datetime: "yesterday"\n/);
+    const purged = await runCli(['purge-datapoints', '--before', '2021-06-01T00:00:00Z'], env);
+    assert.deepEqual([purged.code, purged.stdout], [0, '2 datapoints older than 2021-06-01T00:00:00Z deleted.\n']);
+
+    wm = await serve();
+    const left = (await wm.request({ method: 'GET', url: `/api/v1/datapoints?event_public_id=${eventId}`, token: apiToken })).json();
+    assert.deepEqual([left.total, left.data.map((p: { timestamp: string }) => p.timestamp)], [1, ['2021-06-01T00:00:00Z']]);
   });
 });

@@ -17,6 +17,17 @@ export function cleanupRepo(db: Kysely<WebmacsDatabase>) {
       const result = await db.deleteFrom('idempotency_keys').where('created_at', '<', micros).executeTakeFirst();
       return Number(result.numDeletedRows);
     },
+    /** `burrow webmacs purge-datapoints`: one transaction per chunk, so ingestion never waits long (spec §4.8). */
+    async deleteDatapointsBefore(micros: number, chunkRows: number): Promise<number> {
+      let deleted = 0;
+      for (;;) {
+        const chunk = db.selectFrom('datapoints').select('id').where('ts', '<', micros).limit(chunkRows);
+        const removed = Number((await db.deleteFrom('datapoints').where('id', 'in', chunk).executeTakeFirst()).numDeletedRows);
+        deleted += removed;
+        if (removed < chunkRows) return deleted;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    },
   };
 }
 
