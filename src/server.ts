@@ -161,6 +161,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
       rateLimitStore: redis ? createRedisRateLimitStore(redis, `${redisPrefix}:rl`) : createMemoryRateLimitStore(),
       redis,
       redisPrefix,
+      metrics: metrics.registry,
       filesDir,
       leader: (key) => createLeaderElection({ key: `${redisPrefix}:leader:${key}`, redis, instanceId, logger: appLogger }),
       announce: (message) => announce(app.id, message),

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
 import type { Migration } from 'kysely';
 import type { PlatformConfig, SettingsSpec, Settings } from './config.ts';
 import type { AppDatabase } from './db/index.ts';
@@ -30,6 +31,8 @@ export interface AppContext<S extends SettingsSpec = SettingsSpec> {
   readonly rateLimitStore: RateLimitStore;
   /** a shared ioredis connection when REDIS_URL is set */
   readonly redis?: Redis;
+  /** the Prometheus registry behind `/metrics`: an app registers its own `<app>_*` metrics here */
+  readonly metrics: Registry;
   /** prefix for every Redis key or channel the app names itself: `<BURROW_REDIS_PREFIX>:<app id>` */
   readonly redisPrefix: string;
   /** directory for the app's files (uploads, packages), inside BURROW_DATA_DIR */

@@ -171,3 +171,27 @@ describe('server start-up failures', () => {
     await assert.rejects(startTestServer([broken]), /migration notes\/0001_bad failed: syntax/);
   });
 });
+
+describe('app metrics', () => {
+  it("an app's own metrics appear at /metrics beside the platform's", async () => {
+    const { Counter } = await import('prom-client');
+    const counted = createNotesApp({
+      async register(scope, ctx) {
+        const hits = new Counter({ name: 'notes_hits_total', help: 'hits', registers: [ctx.metrics] });
+        scope.get('/notes/hit', async () => {
+          hits.inc();
+          return { ok: true };
+        });
+      },
+    });
+    const t = await startTestServer([counted]);
+    try {
+      await t.server.fastify.inject({ method: 'GET', url: '/notes/hit' });
+      const body = (await t.server.fastify.inject({ method: 'GET', url: '/metrics' })).body;
+      assert.match(body, /^notes_hits_total 1$/m);
+      assert.match(body, /burrow_http_request_duration_seconds_bucket/);
+    } finally {
+      await t.dispose();
+    }
+  });
+});

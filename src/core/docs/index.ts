@@ -13,7 +13,7 @@ export interface DocumentedApp {
 export async function documentScope(scope: FastifyInstance, app: DocumentedApp): Promise<void> {
   await scope.register(swagger, {
     openapi: {
-      openapi: '3.0.3',
+      openapi: '3.1.0',
       info: { title: app.title, version: app.version, description: app.description },
     },
   });
@@ -37,7 +37,7 @@ export async function registerDocs(
       mode: 'static',
       specification: {
         document: {
-          openapi: '3.0.3',
+          openapi: '3.1.0',
           info: { title: 'burrow', version: '1', description: 'Select an app in the top bar.' },
           paths: {},
         },
