@@ -56,8 +56,12 @@ export function registerWsRoutes(scope: FastifyInstance, deps: WsRouteDeps): voi
     });
   };
 
+  // @fastify/websocket hides its routes from OpenAPI; spec §12.10 wants every §3 route listed
+  scope.addHook('onRoute', (route) => {
+    if (route.websocket && route.schema) route.schema.hide = false;
+  });
   for (const [url, dialect] of ENDPOINTS) {
-    scope.get(url, { websocket: true, config: { squirrelAccess: 'socket' }, schema: { tags } }, handler(dialect));
+    scope.get(url, { websocket: true, config: { squirrelAccess: 'socket' }, schema: { tags, summary: 'WebSocket (upgrade): live PV updates, spec §3.8' } }, handler(dialect));
   }
 
   scope.get('/v1/ws/status', { schema: { tags } }, async () => hub.status());
