@@ -54,11 +54,14 @@ async function burrow(): Promise<{ url: string; token: string }> {
         db.selectFrom('api_keys').select('name').where('token_hash', '=', hash),
       );
       const listItems = prepareQuery<Record<string, never>, BenchSchema['items']>(() => db.selectFrom('items').selectAll().orderBy('id'));
+      const callers = new WeakMap<object, { name: string }>();
       scope.addHook('onRequest', async (request) => {
         const key = request.headers['x-api-key'];
         const found = typeof key === 'string' && (await findKey(ctx.database, { hash: hashToken(key) })).rows[0];
         if (!found) throw new AppError(401, 'invalid_api_key', 'Missing or invalid API key');
+        callers.set(request, found);
       });
+      scope.get('/bench/me', async (request) => ({ key: callers.get(request)!.name, authenticated: true }));
       scope.get('/bench/items', async () => (await listItems(ctx.database, {})).rows);
     },
   });
