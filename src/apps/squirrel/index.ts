@@ -15,13 +15,13 @@ import { createMemoryCache, type LiveCache } from './live/cache.ts';
 import { createRedisCache } from './live/redisCache.ts';
 import { createLiveRuntime, PV_CHANGED_TOPIC, type LiveRuntime } from './live/runtime.ts';
 import { createMonitorHealth } from './health/monitorHealth.ts';
-import { lazyEpics } from './live/epics.ts';
-import { EpicsService, type EpicsClient } from '../../connectors/epics/index.ts';
+import { squirrelEpics } from './live/epics.ts';
+import type { EpicsClient } from '../../connectors/epics/index.ts';
 import { registerHealthRoutes } from './health/routes.ts';
 import { registerLeaderRoutes } from './health/leaderRoutes.ts';
 import { registerJobRoutes } from './jobs/routes.ts';
 import { registerLiveRoutes } from './live/routes.ts';
-import { registerTestEpicsRoute, type CaEnvironment } from './live/testEpics.ts';
+import { registerTestEpicsRoute } from './live/testEpics.ts';
 import { createJobService } from './jobs/service.ts';
 import { scheduleJobRetention } from './jobs/retention.ts';
 import { registerPvRoutes } from './pvs/routes.ts';
@@ -33,7 +33,6 @@ import { squirrelSettings, type SquirrelSettingsSpec } from './settings.ts';
 import { registerTagRoutes } from './tags/routes.ts';
 import { seedDemoPvs } from './demo/seed.ts';
 import { startInProcessIoc } from './demo/softIoc.ts';
-import { WsHub } from './ws/hub.ts';
 import { registerWsRoutes } from './ws/routes.ts';
 import { createTagService } from './tags/service.ts';
 
@@ -41,16 +40,6 @@ type SquirrelContext = AppContext<SquirrelSettingsSpec>;
 
 export { PV_CHANGED_TOPIC };
 const SQUIRREL_VERSION = '0.2.0';
-
-/** EPICS_CA_* as the CA client reads them: a SQUIRREL_ copy wins (spec §6) */
-function caVariable(name: string, fallback: string): string {
-  return process.env[`SQUIRREL_${name}`] ?? process.env[name] ?? fallback;
-}
-
-/** spec §5.4: the app's CA client searches the in-process IOC only when no address list is configured */
-function addressListConfigured(): boolean {
-  return caVariable('EPICS_CA_ADDR_LIST', '').trim() !== '';
-}
 
 /** What register() builds and start() sets going, per server the app is mounted in. */
 const runtimes = new WeakMap<AppContext, LiveRuntime>();
@@ -144,8 +133,8 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
           if (seeded) ctx.logger.info({ pvs: seeded }, 'registered the demo PVs');
         }
       }
-      const caConfig = softIoc && !addressListConfigured() ? { addressList: [{ host: '127.0.0.1', port: softIoc.ioc.port }], autoAddressList: false } : undefined;
-      const epics = options.epics ?? lazyEpics(() => new EpicsService({ overridePrefix: 'SQUIRREL_', config: caConfig }));
+      const ca = squirrelEpics(softIoc?.ioc.port);
+      const epics = options.epics ?? ca.epics;
       if (!options.epics) ctx.onClose(() => epics.close());
       const instanceId = ctx.settings.SQUIRREL_INSTANCE_ID ?? randomBytes(4).toString('hex');
       const runtime = createLiveRuntime({
@@ -170,16 +159,7 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
       registerTagRoutes(scope, tags);
       registerPvRoutes(scope, pvs, cache);
       registerLiveRoutes(scope, cache);
-      const environment: CaEnvironment = caConfig
-        ? { EPICS_CA_ADDR_LIST: caConfig.addressList.map(({ host, port }) => `${host}:${port}`).join(' '), EPICS_CA_AUTO_ADDR_LIST: 'NO', EPICS_CA_SERVER_PORT: caVariable('EPICS_CA_SERVER_PORT', '5064') }
-        : { EPICS_CA_ADDR_LIST: caVariable('EPICS_CA_ADDR_LIST', ''), EPICS_CA_AUTO_ADDR_LIST: caVariable('EPICS_CA_AUTO_ADDR_LIST', 'YES'), EPICS_CA_SERVER_PORT: caVariable('EPICS_CA_SERVER_PORT', '5064') };
-      registerTestEpicsRoute(scope, {
-        epics,
-        circuits: runtime.circuits,
-        environment,
-        connectTimeoutMs: ctx.settings.SQUIRREL_EPICS_CA_CONN_TIMEOUT * 1000,
-        timeoutMs: ctx.settings.SQUIRREL_EPICS_CA_TIMEOUT * 1000,
-      });
+      registerTestEpicsRoute(scope, { epics, circuits: runtime.circuits, environment: ca.environment, settings: ctx.settings });
       registerSnapshotRoutes(scope, { snapshots, jobs: ctx.jobs, cache, epics, settings: ctx.settings, selectForRestore });
       registerJobRoutes(scope, createJobService(ctx.jobs));
       registerHealthRoutes(scope, {
@@ -191,25 +171,7 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
         instanceId,
       });
       registerLeaderRoutes(scope, runtime);
-      const settings = ctx.settings;
-      const hub = new WsHub(cache, {
-        batchIntervalMs: settings.SQUIRREL_WEBSOCKET_BATCH_INTERVAL_MS,
-        heartbeatMs: settings.SQUIRREL_WS_HEARTBEAT_INTERVAL * 1000,
-        maxBufferedBytes: settings.SQUIRREL_WS_MAX_BUFFERED_BYTES,
-        slowConsumerTimeoutMs: settings.SQUIRREL_WS_SLOW_CONSUMER_TIMEOUT_S * 1000,
-        instanceId,
-      });
-      registerWsRoutes(scope, {
-        hub,
-        keys,
-        cache,
-        knownAddresses: pvs.knownAddresses,
-        limits: {
-          maxSubscriptions: settings.SQUIRREL_WS_MAX_SUBSCRIPTIONS,
-          maxMessageBytes: settings.SQUIRREL_WS_MAX_MESSAGE_BYTES,
-          maxBufferedBytes: settings.SQUIRREL_WS_MAX_BUFFERED_BYTES,
-        },
-      });
+      registerWsRoutes(scope, { keys, cache, knownAddresses: pvs.knownAddresses, settings: ctx.settings, instanceId });
     },
 
     async start(ctx) {

@@ -5,7 +5,8 @@ import { wrapSocket } from '../../../core/realtime/index.ts';
 import type { ApiKeyService } from '../apikeys/service.ts';
 import { apiKeyFrom, checkAccess } from '../auth.ts';
 import type { LiveCache } from '../live/cache.ts';
-import { WsClient, type WsHub } from './hub.ts';
+import type { SquirrelSettings } from '../settings.ts';
+import { WsClient, WsHub } from './hub.ts';
 import type { Dialect } from './messages.ts';
 import { WsSession, type SessionLimits } from './session.ts';
 
@@ -19,11 +20,11 @@ const ENDPOINTS: readonly [string, Dialect][] = [
 ];
 
 export interface WsRouteDeps {
-  hub: WsHub;
   keys: ApiKeyService;
   cache: LiveCache;
   knownAddresses: (names: readonly string[]) => Promise<Set<string>>;
-  limits: SessionLimits & { maxBufferedBytes: number };
+  settings: SquirrelSettings;
+  instanceId: string;
 }
 
 /** `?api_key=` serves browsers, which cannot set headers on a WebSocket (spec §3.8). */
@@ -32,14 +33,23 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return apiKeyFrom(request) ?? (typeof query.api_key === 'string' ? query.api_key : undefined);
 }
 
+/** The WebSocket endpoints and their fan-out hub (spec §3.8, §4.5). */
 export function registerWsRoutes(scope: FastifyInstance, deps: WsRouteDeps): void {
-  const { hub, keys } = deps;
+  const { keys, settings } = deps;
+  const hub = new WsHub(deps.cache, {
+    batchIntervalMs: settings.SQUIRREL_WEBSOCKET_BATCH_INTERVAL_MS,
+    heartbeatMs: settings.SQUIRREL_WS_HEARTBEAT_INTERVAL * 1000,
+    maxBufferedBytes: settings.SQUIRREL_WS_MAX_BUFFERED_BYTES,
+    slowConsumerTimeoutMs: settings.SQUIRREL_WS_SLOW_CONSUMER_TIMEOUT_S * 1000,
+    instanceId: deps.instanceId,
+  });
+  const limits: SessionLimits = { maxSubscriptions: settings.SQUIRREL_WS_MAX_SUBSCRIPTIONS, maxMessageBytes: settings.SQUIRREL_WS_MAX_MESSAGE_BYTES };
 
   const handler = (dialect: Dialect) => (socket: WebSocket, request: FastifyRequest) => {
     // the hub skips flushes past maxBufferedBytes; this hard stop only catches replies piling up behind them
-    const channel = wrapSocket(socket, { maxBufferedBytes: deps.limits.maxBufferedBytes * 2 });
+    const channel = wrapSocket(socket, { maxBufferedBytes: settings.SQUIRREL_WS_MAX_BUFFERED_BYTES * 2 });
     const client = new WsClient(channel, socket, dialect);
-    const session = new WsSession(client, hub, deps.cache, deps.knownAddresses, deps.limits);
+    const session = new WsSession(client, hub, deps.cache, deps.knownAddresses, limits);
     // spec D22: accept, then close with 1008, so browsers see the reason
     const authenticated = keys.authenticate(tokenOf(request)).then((caller) => {
       checkAccess(caller, 'read');

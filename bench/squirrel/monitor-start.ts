@@ -1,0 +1,83 @@
+/**
+ * B6 (spec §9): monitor start. The soft IOC runs in a separate process (`burrow soft-ioc --generate N`);
+ * squirrel registers the N setpoint/readback pairs, then its monitor is started and timed until all 2N
+ * addresses are in the cache as connected. Target: ≤ 1.2 × the batching floor
+ * (addresses / SQUIRREL_PV_MONITOR_BATCH_SIZE) × SQUIRREL_PV_MONITOR_BATCH_DELAY_MS. `B6_PVS` sets N
+ * (default 40,000, as the spec).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createSquirrelApp } from '../../src/apps/squirrel/index.ts';
+import { createServer } from '../../src/server.ts';
+import { recordResult } from '../_support/results.ts';
+
+const PVS = Number(process.env.B6_PVS ?? 40_000);
+const BATCH_SIZE = 500;
+const BATCH_DELAY_MS = 100;
+const PREFIX = 'B6:';
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function startIocProcess(port: number) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'soft-ioc', '--generate', String(PVS), '--prefix', PREFIX, '--port', String(port), '--sim-rate-scale', '0'], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: child.stdout });
+  for await (const line of lines) if (line.includes('"ready"')) break;
+  return child;
+}
+
+export async function run(): Promise<void> {
+  const port = await freePort();
+  const ioc = await startIocProcess(port);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-b6-'));
+  Object.assign(process.env, { SQUIRREL_EPICS_CA_ADDR_LIST: `127.0.0.1:${port}`, SQUIRREL_EPICS_CA_AUTO_ADDR_LIST: 'NO' });
+  let adminKey = '';
+  const server = await createServer({
+    apps: [createSquirrelApp()],
+    env: {
+      BURROW_DATA_DIR: dataDir,
+      BURROW_PORT: '0',
+      BURROW_LOG_LEVEL: 'warn',
+      SQUIRREL_PV_MONITOR_BATCH_SIZE: String(BATCH_SIZE),
+      SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: String(BATCH_DELAY_MS),
+    },
+    announce: (_app, message) => (adminKey = /(sq_\S+)/.exec(message)?.[1] ?? adminKey),
+  });
+  const call = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
+    server.fastify.inject({ method, url, headers: { 'x-api-key': adminKey }, ...(payload ? { payload: payload as object } : {}) });
+  try {
+    const pvs = Array.from({ length: PVS }, (_, i) => ({ setpoint_address: `${PREFIX}${i + 1}:SP`, readback_address: `${PREFIX}${i + 1}:RB` }));
+    const created = await call('POST', '/v1/pvs/multi', pvs);
+    if (created.statusCode !== 200) throw new Error(`registering the PVs failed: ${created.body.slice(0, 200)}`);
+
+    const addresses = PVS * 2;
+    const started = performance.now();
+    await server.startWorkers();
+    for (;;) {
+      const cached = (await call('GET', '/v1/pvs/cache/status')).json().cached_pv_count as number;
+      const disconnected = (await call('GET', '/v1/health/disconnected')).json().count as number;
+      if (cached === addresses && disconnected === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const floor = (addresses / BATCH_SIZE) * (BATCH_DELAY_MS / 1000);
+    const figures = { scenario: 'B6 monitor start', pvs: PVS, addresses, seconds: Math.round(seconds * 100) / 100, floor_s: floor, ratio: Math.round((seconds / floor) * 100) / 100, limit_ratio: 1.2, pass: seconds <= 1.2 * floor };
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    recordResult('squirrel/monitor-start', [JSON.stringify(figures)]);
+  } finally {
+    await server.close();
+    ioc.kill('SIGTERM');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
