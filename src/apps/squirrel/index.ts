@@ -47,11 +47,15 @@ const runtimes = new WeakMap<AppContext, LiveRuntime>();
 /** The Redis backend when a Redis URL is set (SQUIRREL_REDIS_URL wins over the platform's), else memory (spec §4.1). */
 function openLiveCache(ctx: SquirrelContext): LiveCache {
   const { settings } = ctx;
-  const redis = settings.SQUIRREL_REDIS_URL ? new Redis(settings.SQUIRREL_REDIS_URL, { maxRetriesPerRequest: 2 }) : ctx.redis;
+  // spec §4.1: reconnect every 1 s, 2 s per command, and no queueing while down, so reads fail fast
+  const redis = settings.SQUIRREL_REDIS_URL
+    ? new Redis(settings.SQUIRREL_REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 1000, commandTimeout: 2000 })
+    : ctx.redis;
   if (!redis) return createMemoryCache();
   if (settings.SQUIRREL_REDIS_URL) {
     redis.on('error', (err: Error) => ctx.logger.warn({ err: err.message }, 'squirrel redis connection error'));
-    ctx.onClose(() => redis.quit().then(() => undefined, () => redis.disconnect()));
+    // QUIT would wait for a connection that may never come back
+    ctx.onClose(() => (redis.status === 'ready' ? redis.quit().then(() => undefined, () => redis.disconnect()) : redis.disconnect()));
   }
   const cache = createRedisCache(
     redis,

@@ -48,9 +48,13 @@ export function createRedisCache(redis: Redis, names: RedisCacheNames, logger: L
   function subscribe(): void {
     if (subscriber) return;
     subscriber = redis.duplicate();
-    subscriber.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis update subscriber error'));
-    subscriber.on('message', onMessage);
-    subscriber.subscribe(names.updates).catch((err: Error) => logger.warn({ err: err.message }, 'could not subscribe to live updates'));
+    const listener = subscriber;
+    listener.on('error', (err: Error) => logger.debug({ err: err.message }, 'redis update subscriber error'));
+    listener.on('message', onMessage);
+    // on every (re)connection, so a Redis that was down at start is subscribed to once it is back
+    listener.on('ready', () => {
+      listener.subscribe(names.updates).catch((err: Error) => logger.warn({ err: err.message }, 'could not subscribe to live updates'));
+    });
   }
 
   async function execChecked(pipeline: ReturnType<Redis['pipeline']>): Promise<void> {
@@ -124,7 +128,8 @@ export function createRedisCache(redis: Redis, names: RedisCacheNames, logger: L
     async close() {
       listeners.clear();
       clearImmediate(delivery);
-      await subscriber?.quit().catch(() => subscriber?.disconnect());
+      if (subscriber?.status === 'ready') await subscriber.quit().catch(() => subscriber?.disconnect());
+      else subscriber?.disconnect();
     },
   };
 }
