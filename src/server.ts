@@ -117,7 +117,14 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
     if (shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
-  await fastify.register(websocket, { options: { maxPayload: 16 * 1024 * 1024 } });
+  await fastify.register(websocket, {
+    options: { maxPayload: 16 * 1024 * 1024 },
+    // Clients learn the server is going away (1001) rather than seeing a bare close (1005).
+    preClose(this: FastifyInstance, done: () => void) {
+      for (const client of this.websocketServer.clients) client.close(1001, 'Server shutting down');
+      this.websocketServer.close(() => done());
+    },
+  });
 
   const mounted: MountedApp[] = [];
   // An app that fails to mount (bad migration, throwing register) must not leave databases or sockets open.
@@ -163,7 +170,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
       redisPrefix,
       metrics: metrics.registry,
       filesDir,
-      leader: (key) => createLeaderElection({ key: `${redisPrefix}:leader:${key}`, redis, instanceId, logger: appLogger }),
+      leader: (key, timing) => createLeaderElection({ ...timing, key: `${redisPrefix}:leader:${key}`, redis, instanceId, logger: appLogger }),
       announce: (message) => announce(app.id, message),
       onClose: (fn) => closers.push(fn),
     };

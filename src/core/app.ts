@@ -37,7 +37,8 @@ export interface AppContext<S extends SettingsSpec = SettingsSpec> {
   readonly redisPrefix: string;
   /** directory for the app's files (uploads, packages), inside BURROW_DATA_DIR */
   readonly filesDir: string;
-  leader(key: string): LeaderElection;
+  /** a leader election among the instances sharing Redis; `timing` overrides the lease ttl and renewal period */
+  leader(key: string, timing?: { ttlMs?: number; renewEveryMs?: number }): LeaderElection;
   /** prints a line for the operator on first start (credentials); never goes to the log file */
   announce(message: string): void;
   /** registers work to run when the server stops, in reverse order of registration */

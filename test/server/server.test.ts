@@ -195,3 +195,23 @@ describe('app metrics', () => {
     }
   });
 });
+
+describe('shutdown with open WebSockets', () => {
+  it('closes every socket with 1001 going away', async () => {
+    const { WebSocket } = await import('ws');
+    const socketApp = createNotesApp({
+      async register(scope) {
+        scope.get('/notes/ws', { websocket: true }, (socket) => {
+          socket.send('hello');
+        });
+      },
+    });
+    const t = await startTestServer([socketApp]);
+    const url = await t.server.listen();
+    const client = new WebSocket(`${url.replace('http', 'ws')}/notes/ws`);
+    await new Promise((resolve) => client.once('message', resolve));
+    const closed = new Promise<number>((resolve) => client.once('close', (code) => resolve(code)));
+    await t.dispose();
+    assert.equal(await closed, 1001);
+  });
+});
