@@ -101,6 +101,8 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: (request) => http.genReqId(request),
+    // A silent logger has nothing to bind a request id to; skipping the per-request child saves its cost.
+    childLoggerFactory: (parent, bindings, childOptions) => (parent.level === 'silent' ? parent : parent.child(bindings, childOptions)),
     bodyLimit: config.BURROW_BODY_LIMIT,
     trustProxy: config.BURROW_TRUST_PROXY,
     forceCloseConnections: 'idle',

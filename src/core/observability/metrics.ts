@@ -48,16 +48,24 @@ export class PlatformMetrics {
 
 /** Latency of every request, labelled by the app owning the URL and the route pattern (never the raw URL). */
 export function instrumentHttp(fastify: FastifyInstance, metrics: PlatformMetrics, appOf: (url: string) => string): void {
+  // prom-client hashes the label object on every observe; the series per (app, method, route, status) is
+  // resolved once and reused, which keeps the hook cheap on the hot path.
+  const series = new Map<string, { observe(value: number): void }>();
   fastify.addHook('onResponse', (request, reply, done) => {
-    metrics.httpDuration.observe(
-      {
+    const route = request.routeOptions.url;
+    // A route pattern belongs to one app; unmatched requests are told apart by the app owning their URL.
+    const key = `${request.method} ${reply.statusCode} ${route ?? `unmatched ${appOf(request.url)}`}`;
+    let child = series.get(key);
+    if (!child) {
+      child = metrics.httpDuration.labels({
         app: appOf(request.url),
         method: request.method,
-        route: request.routeOptions.url ?? 'unmatched',
+        route: route ?? 'unmatched',
         status_code: String(reply.statusCode),
-      },
-      reply.elapsedTime / 1000,
-    );
+      });
+      series.set(key, child);
+    }
+    child.observe(reply.elapsedTime / 1000);
     done();
   });
 }
