@@ -1,17 +1,7 @@
-import type { Kysely } from 'kysely';
-import type { WebmacsDatabase } from '../db/schema.ts';
+import type { Kysely, Selectable } from 'kysely';
+import type { ApiTokensTable, WebmacsDatabase } from '../db/schema.ts';
 
-export interface ApiTokenRow {
-  id: number;
-  public_id: string;
-  user_id: number;
-  name: string;
-  token_hash: string;
-  prefix: string;
-  created_at: number;
-  last_used_at: number | null;
-  expires_at: number | null;
-}
+export type ApiTokenRow = Selectable<ApiTokensTable>;
 
 export interface ApiTokenListRow extends ApiTokenRow {
   user_public_id: string;

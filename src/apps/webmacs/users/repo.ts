@@ -1,20 +1,10 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Role, UsersTable, WebmacsDatabase } from '../db/schema.ts';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { UsersTable, WebmacsDatabase } from '../db/schema.ts';
 
 type Db = Kysely<WebmacsDatabase> | Transaction<WebmacsDatabase>;
 
-export interface UserRow {
-  id: number;
-  public_id: string;
-  email: string;
-  username: string;
-  password_hash: string;
-  role: Role;
-  registered_on: number;
-  password_changed_at: number | null;
-  sso_provider: string | null;
-  sso_subject_id: string | null;
-}
+/** A user as stored (spec §7). */
+export type UserRow = Selectable<UsersTable>;
 
 export type NewUser = Omit<UsersTable, 'id'>;
 export type UserChanges = Partial<Pick<UserRow, 'email' | 'username' | 'password_hash' | 'role' | 'password_changed_at' | 'sso_provider' | 'sso_subject_id'>>;
