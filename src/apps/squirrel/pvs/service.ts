@@ -1,30 +1,24 @@
 import type { AppDatabase } from '../../../core/db/index.ts';
 import { decodeCursor, encodeCursor, InvalidCursorError } from '../../../core/pagination/index.ts';
 import { uuidv7 } from '../../../core/secrets/index.ts';
-import type { SquirrelDb } from '../db/schema.ts';
+import type { PvTable, SquirrelDb } from '../db/schema.ts';
 import { errors, listSome } from '../errors.ts';
 import { isoTime, isUuid, unique } from '../format.ts';
 import { createTagRepo, type TagWithGroup } from '../tags/repo.ts';
 import { normaliseAddress, protocolOf } from './address.ts';
 import { createPvRepo, type PvFilter, type PvRepo, type PvRow } from './repo.ts';
 
-export interface PvView {
-  id: string;
-  setpoint_address: string | null;
-  readback_address: string | null;
-  config_address: string | null;
-  device: string | null;
-  description: string | null;
-  abs_tolerance: number;
-  rel_tolerance: number;
+/** A PV on the wire: the stored columns, with the flag as a boolean, times as ISO strings and its tags. */
+export type PvView = Pick<
+  PvTable,
+  'id' | 'setpoint_address' | 'readback_address' | 'config_address' | 'device' | 'description' | 'abs_tolerance' | 'rel_tolerance' | 'created_by' | 'last_modified_by'
+> & {
   read_only: boolean;
   protocol: 'ca' | 'pva';
   tags: TagWithGroup[];
-  created_by: string | null;
-  last_modified_by: string | null;
   created_at: string;
   updated_at: string;
-}
+};
 
 export interface PvInput {
   setpoint_address?: string | null;
