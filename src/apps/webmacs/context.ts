@@ -7,6 +7,7 @@ import { revocationsRepo } from './auth/repo.ts';
 import type { WebmacsDatabase } from './db/schema.ts';
 import { loggingRepo } from './logging/repo.ts';
 import { loggingService, type LoggingService } from './logging/service.ts';
+import { WebmacsMetrics } from './metrics.ts';
 import type { WebmacsSettings, WebmacsSettingsSpec } from './settings.ts';
 import { tokensRepo } from './tokens/repo.ts';
 import { cachedUsersRepo, type CachedUsersRepo } from './users/cache.ts';
@@ -33,6 +34,8 @@ export interface WebmacsContext {
   readonly log: LoggingService;
   /** process start, for `/health` uptime (epoch ms) */
   readonly startedAt: number;
+  /** the app's `webmacs_*` Prometheus metrics */
+  readonly metrics: WebmacsMetrics;
 }
 
 export function createWebmacsContext(app: AppContext<WebmacsSettingsSpec>, secretKey: string): WebmacsContext {
@@ -58,5 +61,6 @@ export function createWebmacsContext(app: AppContext<WebmacsSettingsSpec>, secre
     hashPassword: passwordHasher(app.settings.WEBMACS_ARGON2_MEMORY_KIB, app.settings.WEBMACS_ARGON2_TIME_COST),
     log: loggingService(loggingRepo(db)),
     startedAt: Date.now(),
+    metrics: new WebmacsMetrics(app.metrics),
   };
 }

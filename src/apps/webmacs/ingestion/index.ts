@@ -55,6 +55,7 @@ export function createLab(wm: WebmacsContext): Lab {
     experiments,
     requirePluginLink: settings.WEBMACS_REQUIRE_PLUGIN_LINK,
     logger: app.logger.child({ component: 'ingestion' }),
+    metrics: wm.metrics,
   });
   const webhooks = new WebhookDispatcher({
     database: wm.database,
@@ -75,6 +76,7 @@ export function createLab(wm: WebmacsContext): Lab {
     webhooks,
     bus: app.bus,
     logger: app.logger.child({ component: 'rules' }),
+    triggers: wm.metrics.ruleTriggers,
   });
   const stream = new StreamHub({
     broadcastIntervalMs: settings.WEBMACS_BROADCAST_INTERVAL_MS,

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { AppDatabase } from '../../../core/db/index.ts';
 import type { WebmacsDatabase } from '../db/schema.ts';
+import type { WebmacsMetrics } from '../metrics.ts';
 import { nowMicros } from '../time.ts';
 import type { EventIndex, IndexedEvent } from './event-index.ts';
 import type { IngestionRepo } from './repo.ts';
@@ -50,6 +51,7 @@ export interface PipelineOptions {
   experiments: RunningExperimentCache;
   requirePluginLink: boolean;
   logger: Logger;
+  metrics: WebmacsMetrics;
 }
 
 /**
@@ -67,7 +69,8 @@ export class IngestionPipeline {
   }
 
   async ingest(items: readonly IngestItem[], source: IngestSource, idempotency?: IdempotencyRecord): Promise<IngestResult> {
-    const { eventIndex, experiments, requirePluginLink, database, repo } = this.options;
+    const { eventIndex, experiments, requirePluginLink, database, repo, metrics } = this.options;
+    const endTimer = metrics.ingestBatchSeconds.startTimer();
     const [events, experiment] = await Promise.all([eventIndex.events(), experiments.current()]);
     const serverTime = nowMicros();
     const rejectedEvents = new Map<string, RejectionReason>();
@@ -77,13 +80,17 @@ export class IngestionPipeline {
       const reason: RejectionReason | undefined = !event ? 'unknown_event' : requirePluginLink && !event.linked ? 'unlinked_event' : undefined;
       if (reason || !event) {
         if (!rejectedEvents.has(item.eventPublicId)) rejectedEvents.set(item.eventPublicId, reason ?? 'unknown_event');
+        metrics.datapointsRejected.inc({ reason: reason ?? 'unknown_event' });
         continue;
       }
       kept.push({ event, ts: item.ts ?? serverTime, value: item.value });
     }
     const experimentId = experiment?.id ?? null;
     const result: IngestResult = { accepted: [], rejected: items.length - kept.length, rejectedEvents };
-    if (kept.length === 0 && !idempotency) return result;
+    if (kept.length === 0 && !idempotency) {
+      endTimer();
+      return result;
+    }
     await database.transaction(async (trx) => {
       const rows = kept.map((point) => ({ event_id: point.event.id, ts: point.ts, value: point.value, experiment_id: experimentId }));
       const ids = rows.length ? await repo.insertDatapoints(trx, rows) : [];
@@ -100,7 +107,11 @@ export class IngestionPipeline {
         });
       }
     });
-    if (result.accepted.length) await this.notify(result.accepted, source);
+    endTimer();
+    if (result.accepted.length) {
+      metrics.datapointsIngested.inc({ source }, result.accepted.length);
+      await this.notify(result.accepted, source);
+    }
     return result;
   }
 

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { AppDatabase } from '../../../core/db/index.ts';
 import type { EventBus } from '../../../core/events/index.ts';
 import type { WebmacsDatabase } from '../db/schema.ts';
@@ -18,6 +19,8 @@ export interface RuleEvaluatorOptions {
   webhooks: WebhookDispatcher;
   bus: EventBus;
   logger: Logger;
+  /** `webmacs_rule_triggers_total{action}` */
+  triggers: Counter<'action'>;
 }
 
 const conditionOf = (rule: RuleRow): RuleCondition => ({ operator: rule.operator as RuleOperator, threshold: rule.threshold, thresholdHigh: rule.threshold_high });
@@ -99,6 +102,8 @@ export class RuleEvaluator {
       }
       return true;
     });
-    if (fired) logger.info({ rule: rule.public_id, action: rule.action_type }, 'rule triggered');
+    if (!fired) return;
+    this.options.triggers.inc({ action: rule.action_type });
+    logger.info({ rule: rule.public_id, action: rule.action_type }, 'rule triggered');
   }
 }
