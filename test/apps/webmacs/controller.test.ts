@@ -1,9 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import type { Kysely } from 'kysely';
 import type { WebmacsDatabase } from '../../../src/apps/webmacs/db/schema.ts';
 import type { IngestionPipeline } from '../../../src/apps/webmacs/ingestion/pipeline.ts';
+import { WebmacsMetrics } from '../../../src/apps/webmacs/metrics.ts';
 import { PluginController } from '../../../src/apps/webmacs/plugins/controller.ts';
 import { pluginsRepo } from '../../../src/apps/webmacs/plugins/repo.ts';
 import { builtinPlugin } from '../../../src/apps/webmacs/plugins/builtin/index.ts';
@@ -78,14 +80,16 @@ describe('webmacs controller actuators (spec §4.5)', () => {
     const ingested: number[] = [];
     const pipeline = { ingest: async (items: unknown[]) => ingested.push(items.length) } as unknown as IngestionPipeline;
     const leader = { key: 'test', isLeader: () => true, onChange: () => () => {}, start: async () => {}, stop: async () => {} };
-    const controller = new PluginController({ repo: pluginsRepo(db), pipeline, leader, logger: pino({ level: 'silent' }), pollIntervalMs: 1000, maxBatchSize: 100, dedup: false });
+    const { actuatorWrites } = new WebmacsMetrics(new Registry());
+    const writes = async () => (await actuatorWrites.get()).values[0]?.value;
+    const controller = new PluginController({ repo: pluginsRepo(db), pipeline, leader, logger: pino({ level: 'silent' }), pollIntervalMs: 1000, maxBatchSize: 100, dedup: false, actuatorWrites });
     await controller.tick();
-    assert.equal(controller.actuatorWrites, 0, 'no datapoint on the actuator event yet');
+    assert.equal(await writes(), 0, 'no datapoint on the actuator event yet');
     assert.deepEqual(ingested, [7]);
     await wm.request({ method: 'POST', url: '/api/v1/datapoints', token: admin, payload: { value: 150, event_public_id: heater.event_public_id } });
     await controller.tick();
     await controller.tick();
-    assert.equal(controller.actuatorWrites, 1);
+    assert.equal(await writes(), 1);
   });
 
   it('§12.97 with WEBMACS_CONTROLLER=false no datapoints arrive on their own', async () => {

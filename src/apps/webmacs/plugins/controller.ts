@@ -1,9 +1,11 @@
 import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
 import type { LeaderElection } from '../../../core/leader/types.ts';
 import type { IngestionPipeline, IngestItem } from '../ingestion/pipeline.ts';
 import { BUILTIN_PLUGINS, builtinPlugin, type PluginDevice } from './builtin/index.ts';
 import type { InstanceRow, MappingRow, PluginsRepo } from './repo.ts';
 import { nowMicros } from '../time.ts';
+import type { ValveCycle } from './valve-cycle.ts';
 
 export interface ControllerOptions {
   repo: PluginsRepo;
@@ -13,6 +15,10 @@ export interface ControllerOptions {
   pollIntervalMs: number;
   maxBatchSize: number;
   dedup: boolean;
+  /** `webmacs_actuator_writes_total` */
+  actuatorWrites: Counter;
+  /** with `WEBMACS_RULE_EVENT_ID` */
+  valveCycle?: ValveCycle;
 }
 
 interface RunningDevice {
@@ -40,8 +46,6 @@ export class PluginController {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private ticking: Promise<void> | undefined;
-  /** actuator writes since start (`webmacs_actuator_writes_total`) */
-  actuatorWrites = 0;
 
   constructor(private readonly options: ControllerOptions) {}
 
@@ -55,6 +59,7 @@ export class PluginController {
   async stop(): Promise<void> {
     this.pause();
     await this.ticking;
+    await this.options.valveCycle?.stop();
     await this.options.leader.stop();
   }
 
@@ -97,6 +102,7 @@ export class PluginController {
       }
       await this.poll(instance, mappings.filter((m) => m.plugin_instance_id === instance.id), nowMs);
     }
+    await this.options.valveCycle?.check();
   }
 
   private deviceFor(instance: InstanceRow): RunningDevice {
@@ -159,7 +165,7 @@ export class PluginController {
       const channel = channels.find((c) => c.id === mapping.channel_id);
       const value = channel ? Math.min(channel.maxValue, Math.max(channel.minValue, point.value)) : point.value;
       running.device.write(mapping.channel_id, value);
-      this.actuatorWrites += 1;
+      this.options.actuatorWrites.inc();
       this.options.logger.debug({ instance: instance.public_id, channel: mapping.channel_id, value }, 'actuator write');
     }
   }

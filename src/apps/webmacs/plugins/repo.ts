@@ -31,6 +31,21 @@ export interface MappingRow {
   created_on: number;
 }
 
+interface EventRef {
+  id: number;
+  publicId: string;
+}
+
+/** The events valve cycling works with (spec §4.5). */
+export interface ValveCycleEvents {
+  rule: EventRef;
+  button: EventRef;
+  opened: EventRef;
+  closed: EventRef;
+}
+
+const VALVE_CYCLE_TYPES = ['cmd_button', 'cmd_opened', 'cmd_closed'] as const;
+
 export type InstanceChanges = Partial<Pick<PluginInstancesTable, 'instance_name' | 'demo_mode' | 'enabled' | 'config_json' | 'status' | 'error_message' | 'updated_on'>>;
 
 export function pluginsRepo(db: Kysely<WebmacsDatabase>) {
@@ -155,6 +170,22 @@ export function pluginsRepo(db: Kysely<WebmacsDatabase>) {
     async firstAdminId(): Promise<number | undefined> {
       const row = await db.selectFrom('users').select('id').where('role', '=', 'admin').orderBy('id').limit(1).executeTakeFirst();
       return row ? Number(row.id) : undefined;
+    },
+    /**
+     * The rule event and the newest event of each command type (upstream's controller keeps the last
+     * one of its creation-ordered list); undefined while any of them is missing.
+     */
+    async valveCycleEvents(ruleEventPublicId: string): Promise<ValveCycleEvents | undefined> {
+      const rows = await db
+        .selectFrom('events')
+        .select(['id', 'public_id', 'type'])
+        .where((eb) => eb.or([eb('public_id', '=', ruleEventPublicId), eb('type', 'in', VALVE_CYCLE_TYPES)]))
+        .orderBy('id')
+        .execute();
+      const ref = (row: (typeof rows)[number] | undefined): EventRef | undefined => row && { id: Number(row.id), publicId: row.public_id };
+      const newestOf = (type: string) => ref(rows.filter((row) => row.type === type).at(-1));
+      const [rule, button, opened, closed] = [ref(rows.find((row) => row.public_id === ruleEventPublicId)), ...VALVE_CYCLE_TYPES.map(newestOf)];
+      return rule && button && opened && closed ? { rule, button, opened, closed } : undefined;
     },
     async eventCount(): Promise<number> {
       const row = await db.selectFrom('events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();

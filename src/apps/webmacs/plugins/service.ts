@@ -195,6 +195,7 @@ export function pluginsService({ repo, database, lab, deleteChunkRows }: Plugins
       const events = await repo.exclusiveEvents(row.id);
       for (const event of events) await deleteDatapointsInChunks(database.db, { column: 'event_id', id: event }, deleteChunkRows);
       await database.transaction((trx) => repo.deleteInstance(trx, row.id, events));
+      lab.series.invalidate(events);
       changed();
     },
 

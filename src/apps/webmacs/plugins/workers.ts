@@ -4,6 +4,7 @@ import type { Lab } from '../ingestion/index.ts';
 import { PluginController } from './controller.ts';
 import { pluginsRepo } from './repo.ts';
 import { pluginsService } from './service.ts';
+import { ValveCycle } from './valve-cycle.ts';
 
 /** What `start` runs after the server listens; prepared in `register`, where the lab exists. */
 const prepared = new WeakMap<AppContext, () => Promise<void>>();
@@ -15,15 +16,19 @@ const prepared = new WeakMap<AppContext, () => Promise<void>>();
 export function preparePluginWorkers(wm: WebmacsContext, lab: Lab): PluginController | undefined {
   const { settings, app } = wm;
   const repo = pluginsRepo(wm.db);
+  const logger = app.logger.child({ component: 'controller' });
+  const ruleEventPublicId = settings.WEBMACS_RULE_EVENT_ID;
   const controller = settings.WEBMACS_CONTROLLER
     ? new PluginController({
         repo,
         pipeline: lab.pipeline,
         leader: app.leader('webmacs.controller'),
-        logger: app.logger.child({ component: 'controller' }),
+        logger,
         pollIntervalMs: settings.WEBMACS_POLL_INTERVAL * 1000,
         maxBatchSize: settings.WEBMACS_MAX_BATCH_SIZE,
         dedup: settings.WEBMACS_DEDUP_ENABLED,
+        actuatorWrites: wm.metrics.actuatorWrites,
+        valveCycle: ruleEventPublicId ? new ValveCycle({ repo, pipeline: lab.pipeline, ruleEventPublicId, logger }) : undefined,
       })
     : undefined;
   prepared.set(app, async () => {
