@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { WebmacsDatabase } from '../db/schema.ts';
+import type { WindowRow } from './series-cache.ts';
 
 export interface DatapointRow {
   id: number;
@@ -47,6 +48,19 @@ export function datapointsRepo(db: Kysely<WebmacsDatabase>) {
       const rows = await joined().where('datapoints.event_id', '=', eventId).where('datapoints.ts', '>=', fromTs).orderBy('datapoints.ts').orderBy('datapoints.id').execute();
       return rows.map(normalise);
     },
+    /** The series cache's fill (spec §4.2): one ordered range query, experiment ids kept beside their public ids. */
+    async windowColumns(eventId: number, fromTs: number): Promise<WindowRow[]> {
+      const rows = await db
+        .selectFrom('datapoints')
+        .leftJoin('experiments', 'experiments.id', 'datapoints.experiment_id')
+        .select(['datapoints.id', 'datapoints.ts', 'datapoints.value', 'datapoints.experiment_id', 'experiments.public_id as experiment_public_id'])
+        .where('datapoints.event_id', '=', eventId)
+        .where('datapoints.ts', '>=', fromTs)
+        .orderBy('datapoints.ts')
+        .orderBy('datapoints.id')
+        .execute();
+      return rows.map((row) => ({ ...row, id: Number(row.id), ts: Number(row.ts), experiment_id: row.experiment_id === null ? null : Number(row.experiment_id) }));
+    },
     /** Each event's newest row (max timestamp, ties → max id), in event creation order. */
     async latest(eventIds?: number[]): Promise<DatapointRow[]> {
       let events = db
@@ -68,9 +82,10 @@ export function datapointsRepo(db: Kysely<WebmacsDatabase>) {
       const rows = await joined().where('datapoints.id', 'in', ids).orderBy('events.id').execute();
       return rows.map(normalise);
     },
-    async delete(id: number): Promise<boolean> {
-      const result = await db.deleteFrom('datapoints').where('id', '=', id).executeTakeFirst();
-      return Number(result.numDeletedRows) === 1;
+    /** The deleted row's event id, or undefined when there was no such row. */
+    async delete(id: number): Promise<number | undefined> {
+      const deleted = await db.deleteFrom('datapoints').where('id', '=', id).returning('event_id').executeTakeFirst();
+      return deleted && Number(deleted.event_id);
     },
     experimentIdOf(publicId: string): Promise<{ id: number } | undefined> {
       return db.selectFrom('experiments').select('id').where('public_id', '=', publicId).executeTakeFirst();

@@ -16,6 +16,7 @@ export function registerDatapointRoutes(scope: FastifyInstance, wm: WebmacsConte
     ingestion: ingestionRepo(wm.db),
     lab,
     futureToleranceS: wm.settings.WEBMACS_FUTURE_TOLERANCE_S,
+    seriesRequests: wm.metrics.seriesCacheRequests,
   });
   const operator = auth.requireRole('operator');
   const tags = ['datapoints'];

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Counter } from 'prom-client';
 import { errors, invalidDatetime, valueError } from '../errors.ts';
 import { datapointPublicId, datapointRowId } from '../ids.ts';
 import type { Lab } from '../ingestion/index.ts';
@@ -33,10 +34,12 @@ export interface DatapointsServiceDeps {
   ingestion: IngestionRepo;
   lab: Lab;
   futureToleranceS: number;
+  /** `webmacs_series_cache_requests_total{outcome}` */
+  seriesRequests: Counter<'outcome'>;
 }
 
 /** `/api/v1/datapoints` (spec §3.7): writes go through the shared ingestion pipeline. */
-export function datapointsService({ repo, ingestion, lab, futureToleranceS }: DatapointsServiceDeps) {
+export function datapointsService({ repo, ingestion, lab, futureToleranceS, seriesRequests }: DatapointsServiceDeps) {
   /** Client timestamps: any past instant since 1970, at most the tolerance ahead (spec D17). */
   function toItem(body: DatapointCreateBody, loc: (string | number)[]): IngestItem {
     const item: IngestItem = { value: body.value, eventPublicId: body.event_public_id };
@@ -99,6 +102,20 @@ export function datapointsService({ repo, ingestion, lab, futureToleranceS }: Da
     };
   }
 
+  async function eventSeries(eventId: number, eventPublicId: string, cut: number, maxPoints: number, method: DownsampleMethod) {
+    const cached = await lab.series.lookup(eventId, cut);
+    seriesRequests.inc({ outcome: cached.outcome });
+    if (cached.columns) {
+      const { ts, value, id, experimentId } = cached.columns;
+      return downsampleIndices(method, cached.columns, maxPoints).map((i) =>
+        toDatapointJson({ id: id[i]!, ts: ts[i]!, value: value[i]!, event_public_id: eventPublicId, experiment_public_id: lab.series.experimentPublicId(experimentId[i]!) }),
+      );
+    }
+    const rows = await repo.window(eventId, cut);
+    const kept = downsampleIndices(method, { length: rows.length, ts: rows.map((r) => r.ts), value: rows.map((r) => r.value) }, maxPoints);
+    return kept.map((i) => toDatapointJson(rows[i]!));
+  }
+
   return {
     async createOne(userId: number, body: DatapointCreateBody, idempotencyKey: string | undefined): Promise<StoredReply> {
       const item = toItem(body, ['body']);
@@ -131,7 +148,9 @@ export function datapointsService({ repo, ingestion, lab, futureToleranceS }: Da
 
     async delete(publicId: string): Promise<void> {
       const rowId = datapointRowId(publicId);
-      if (rowId === undefined || !(await repo.delete(rowId))) throw errors.notFound('Datapoint', publicId);
+      const eventId = rowId === undefined ? undefined : await repo.delete(rowId);
+      if (eventId === undefined) throw errors.notFound('Datapoint', publicId);
+      lab.series.invalidate([eventId]);
     },
 
     async list(filter: { event_public_id?: string; experiment_public_id?: string }, limit: number, offset: number) {
@@ -155,15 +174,16 @@ export function datapointsService({ repo, ingestion, lab, futureToleranceS }: Da
       return (await repo.latest(eventIds)).map(toDatapointJson);
     },
 
-    /** One key per distinct requested id, ascending points within the window, downsampled (spec §3.7). */
+    /**
+     * One key per distinct requested id, ascending points within the window, downsampled (spec §3.7);
+     * from the series cache when it holds the window (§4.2), else from the database — same rows either way.
+     */
     async series(eventPublicIds: string[], minutes: number, maxPoints: number, method: DownsampleMethod) {
-      const fromTs = nowMicros() - minutes * 60_000_000;
+      const cut = nowMicros() - minutes * 60_000_000;
       const series: Record<string, ReturnType<typeof toDatapointJson>[]> = {};
       for (const publicId of new Set(eventPublicIds)) {
         const event = await lab.events.get(publicId);
-        const rows = event ? await repo.window(event.id, fromTs) : [];
-        const kept = downsampleIndices(method, { length: rows.length, ts: rows.map((r) => r.ts), value: rows.map((r) => r.value) }, maxPoints);
-        series[publicId] = kept.map((i) => toDatapointJson(rows[i]!));
+        series[publicId] = event ? await eventSeries(event.id, publicId, cut, maxPoints, method) : [];
       }
       return series;
     },

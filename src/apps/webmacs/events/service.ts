@@ -78,6 +78,7 @@ export function eventsService({ repo, database, lab, deleteChunkRows }: EventsSe
       const row = await get(publicId);
       await deleteDatapointsInChunks(database.db, { column: 'event_id', id: row.id }, deleteChunkRows);
       await database.transaction((trx) => repo.delete(row.id, trx));
+      lab.series.invalidate([row.id]);
       lab.events.invalidate();
       lab.rules.invalidate();
     },

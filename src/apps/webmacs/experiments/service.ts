@@ -85,6 +85,8 @@ export function experimentsService({ repo, database, lab, log, deleteChunkRows }
       const row = await get(publicId);
       await deleteDatapointsInChunks(database.db, { column: 'experiment_id', id: row.id }, deleteChunkRows);
       await database.transaction((trx) => repo.delete(row.id, trx));
+      // its points may be in any event's entry
+      lab.series.invalidate();
       lab.experiments.invalidate();
     },
 

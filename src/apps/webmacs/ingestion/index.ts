@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { createSsrfGuard } from '../../../core/outbound/index.ts';
 import type { WebmacsContext } from '../context.ts';
+import { datapointsRepo } from '../datapoints/repo.ts';
+import { SeriesCache, type CachedPoint } from '../datapoints/series-cache.ts';
 import { datapointPublicId } from '../ids.ts';
-import { isoOffset } from '../time.ts';
+import { isoOffset, nowMicros } from '../time.ts';
 import { CLOSE } from '../ws/connection.ts';
 import { RuleEvaluator } from '../rules/evaluator.ts';
 import { rulesRepo } from '../rules/repo.ts';
@@ -16,13 +18,17 @@ import { ingestionRepo } from './repo.ts';
 import { RunningExperimentCache } from './running-experiment.ts';
 
 /**
- * Accepted rows of every batch, for the other instances' sockets (spec §4.9). The topic names the
- * database, so only instances serving the same data share points, even on one Redis.
+ * Topics about stored data (spec §4.9): `datapoints` carries the accepted rows of every batch for the
+ * other instances' sockets and series caches, `invalidate` the cache entries to drop. They name the
+ * database, so only instances serving the same data share them, even on one Redis.
  */
-function datapointsTopic(wm: WebmacsContext): string {
+function dataTopic(wm: WebmacsContext, kind: 'datapoints' | 'invalidate'): string {
   const database = wm.database.schema ?? wm.database.file ?? wm.database.appId;
-  return `webmacs.datapoints.${createHash('sha256').update(database).digest('hex').slice(0, 16)}`;
+  return `webmacs.${kind}.${createHash('sha256').update(database).digest('hex').slice(0, 16)}`;
 }
+
+/** The series cache advances its window this often (spec §4.2). */
+const SERIES_TRIM_INTERVAL_MS = 60_000;
 
 /** What the lab resources (events, experiments, datapoints, sockets, rules, webhooks, plugins) share. */
 export interface Lab {
@@ -32,6 +38,17 @@ export interface Lab {
   stream: StreamHub;
   webhooks: WebhookDispatcher;
   rules: RuleEvaluator;
+  /** the hot series window (§4.2); call `invalidate` after removing stored datapoints */
+  series: SeriesCache;
+}
+
+interface DatapointsMessage {
+  points: StreamPoint[];
+  rows: CachedPoint[];
+}
+
+function toCachedPoint(point: AcceptedPoint): CachedPoint {
+  return { eventId: point.event.id, id: point.id, ts: point.ts, value: point.value, experimentId: point.experimentId, experimentPublicId: point.experimentPublicId };
 }
 
 function toStreamPoint(point: AcceptedPoint): StreamPoint {
@@ -83,14 +100,32 @@ export function createLab(wm: WebmacsContext): Lab {
     maxBufferedBytes: settings.WEBMACS_WS_MAX_BUFFERED_BYTES,
   });
 
-  // Each instance broadcasts with its own throttle: the sender to its sockets, the others from the bus.
-  const topic = datapointsTopic(wm);
-  const unsubscribe = app.bus.subscribe<{ points: StreamPoint[] }>(topic, (message) => {
-    if (message.origin !== app.bus.instanceId) stream.publish(message.payload.points);
+  const invalidateTopic = dataTopic(wm, 'invalidate');
+  const series = new SeriesCache({
+    maxPoints: settings.WEBMACS_SERIES_CACHE_MAX_POINTS,
+    windowMinutes: settings.WEBMACS_SERIES_CACHE_WINDOW_MINUTES,
+    loadWindow: datapointsRepo(wm.db).windowColumns,
+    now: nowMicros,
+    announce: (eventIds) => app.bus.publish(invalidateTopic, { eventIds: eventIds ?? null }),
+    pointsGauge: wm.metrics.seriesCachePoints,
   });
-  // Spec §4.1 step 5, in order: share with other instances, sensor.reading, rules, broadcast.
+  const trimSeries = setInterval(() => series.trim(), SERIES_TRIM_INTERVAL_MS).unref();
+  const unsubscribeInvalidate = app.bus.subscribe<{ eventIds: number[] | null }>(invalidateTopic, (message) => {
+    if (message.origin !== app.bus.instanceId) series.drop(message.payload.eventIds ?? undefined);
+  });
+
+  // Each instance broadcasts with its own throttle and keeps its own cache: the sender directly, the others from the bus.
+  const topic = dataTopic(wm, 'datapoints');
+  const unsubscribe = app.bus.subscribe<DatapointsMessage>(topic, (message) => {
+    if (message.origin === app.bus.instanceId) return;
+    series.append(message.payload.rows);
+    stream.publish(message.payload.points);
+  });
+  // Spec §4.1 step 5, in order: cache and share with other instances, sensor.reading, rules, broadcast.
   pipeline.onCommitted((accepted) => {
-    if (app.redis) app.bus.publish(topic, { points: accepted.map(toStreamPoint) });
+    const rows = accepted.map(toCachedPoint);
+    series.append(rows);
+    if (app.redis) app.bus.publish<DatapointsMessage>(topic, { points: accepted.map(toStreamPoint), rows });
   });
   const sensorReadings = new KeyedThrottle<number>(settings.WEBMACS_SENSOR_WEBHOOK_INTERVAL_S * 1000);
   pipeline.onCommitted((accepted) => {
@@ -104,11 +139,13 @@ export function createLab(wm: WebmacsContext): Lab {
   pipeline.onCommitted((accepted) => stream.publish(accepted.map(toStreamPoint)));
 
   app.onClose(() => {
+    clearInterval(trimSeries);
+    unsubscribeInvalidate();
     unsubscribe();
     events.close();
     experiments.close();
     rules.close();
     stream.closeAll(CLOSE.goingAway, 'Server shutting down');
   });
-  return { events, experiments, pipeline, stream, webhooks, rules };
+  return { events, experiments, pipeline, stream, webhooks, rules, series };
 }
