@@ -72,6 +72,8 @@ export interface SnapshotValueTable {
   read_only: boolean | number;
   abs_tolerance: number;
   rel_tolerance: number;
+  /** JSON of the PV's tags at capture time (`[{id,name,group_name}]`), or null when it had none */
+  tags: string | null;
 }
 
 export interface ApiKeyTable {

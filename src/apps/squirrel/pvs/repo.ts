@@ -1,4 +1,4 @@
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { PvTable, SquirrelDb } from '../db/schema.ts';
 import { likeContains } from '../format.ts';
 
@@ -17,10 +17,33 @@ export interface PvFilter {
 }
 
 const CHUNK = 500;
+/** the trigram indexes see no term shorter than this; shorter ones are a plain LIKE scan */
+const TRIGRAM = 3;
 
-function whereFilter(eb: ExpressionBuilder<SquirrelDb, 'pv'>, filter: PvFilter): Expression<SqlBool> {
+type TermMatch = (term: string) => Expression<SqlBool>;
+
+/** The substring test that defines a match (spec §3.2): case-insensitive over the five fields. */
+function likeSearchText(term: string): Expression<SqlBool> {
+  return sql<SqlBool>`pv.search_text like ${likeContains(term)} escape '\\'`;
+}
+
+/**
+ * SQLite: the FTS5 trigram index (migration 20261122_1415) narrows the rows to those holding every
+ * trigram of the term in sequence, which LIKE then confirms, so results are exactly the LIKE results.
+ */
+function sqliteTermMatch(term: string): Expression<SqlBool> {
+  const lowered = term.toLowerCase();
+  if ([...lowered].length < TRIGRAM) return likeSearchText(term);
+  const phrase = `"${lowered.replace(/"/g, '""')}"`;
+  return sql<SqlBool>`(pv.rowid in (select rowid from pv_fts where pv_fts match ${phrase}) and ${likeSearchText(term)})`;
+}
+
+/** Postgres: LIKE on search_text uses the pg_trgm GIN index by itself when the migration could create it. */
+const postgresTermMatch: TermMatch = likeSearchText;
+
+function whereFilter(eb: ExpressionBuilder<SquirrelDb, 'pv'>, filter: PvFilter, termMatch: TermMatch): Expression<SqlBool> {
   const conditions: Expression<SqlBool>[] = [];
-  if (filter.term) conditions.push(sql<SqlBool>`${eb.ref('pv.search_text')} like ${likeContains(filter.term)} escape '\\'`);
+  if (filter.term) conditions.push(termMatch(filter.term));
   const tagSets = [...(filter.anyTagIds ? [filter.anyTagIds] : []), ...(filter.tagGroups ?? [])];
   for (const tagIds of tagSets) {
     conditions.push(eb('pv.id', 'in', eb.selectFrom('pv_tag').select('pv_tag.pv_id').where('pv_tag.tag_id', 'in', tagIds.length ? [...tagIds] : [''])));
@@ -30,6 +53,7 @@ function whereFilter(eb: ExpressionBuilder<SquirrelDb, 'pv'>, filter: PvFilter):
 }
 
 export function createPvRepo(db: Kysely<SquirrelDb>) {
+  const termMatch = db.getExecutor().adapter instanceof PostgresAdapter ? postgresTermMatch : sqliteTermMatch;
   return {
     findById(id: string): Promise<PvRow | undefined> {
       return db.selectFrom('pv').selectAll().where('id', '=', id).executeTakeFirst();
@@ -71,7 +95,7 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
     },
     /** keyset page in id order (ids are UUIDv7, so creation order); one extra row tells whether more exist */
     page(filter: PvFilter, after: string | undefined, limit: number): Promise<PvRow[]> {
-      let query = db.selectFrom('pv').selectAll().where((eb) => whereFilter(eb, filter));
+      let query = db.selectFrom('pv').selectAll().where((eb) => whereFilter(eb, filter, termMatch));
       if (after !== undefined) query = query.where('id', '>', after);
       return query.orderBy('id').limit(limit).execute();
     },
@@ -80,7 +104,7 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
       return db
         .selectFrom('pv')
         .selectAll()
-        .where((eb) => whereFilter(eb, filter))
+        .where((eb) => whereFilter(eb, filter, termMatch))
         .orderBy(sql`setpoint_address is null`)
         .orderBy('setpoint_address')
         .orderBy('id')
@@ -91,7 +115,7 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
     async count(filter: PvFilter): Promise<number> {
       const row = await db
         .selectFrom('pv')
-        .where((eb) => whereFilter(eb, filter))
+        .where((eb) => whereFilter(eb, filter, termMatch))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);

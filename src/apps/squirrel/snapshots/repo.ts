@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { bulkInsert, type BulkColumn } from '../db/bulkInsert.ts';
 import type { SnapshotTable, SnapshotValueTable, SquirrelDb } from '../db/schema.ts';
 import { likeContains } from '../format.ts';
 
@@ -12,7 +13,23 @@ export interface SnapshotValueWithPv extends SnapshotValueRow {
   pv_rel_tolerance: number | null;
 }
 
-const VALUE_COLUMNS = 15;
+const VALUE_COLUMNS: readonly BulkColumn<SnapshotValueRow>[] = [
+  { name: 'snapshot_id', pgType: 'text' },
+  { name: 'seq', pgType: 'integer' },
+  { name: 'pv_id', pgType: 'text' },
+  { name: 'pv_name', pgType: 'text' },
+  { name: 'setpoint_name', pgType: 'text' },
+  { name: 'readback_name', pgType: 'text' },
+  { name: 'setpoint_value', pgType: 'text' },
+  { name: 'readback_value', pgType: 'text' },
+  { name: 'status', pgType: 'integer' },
+  { name: 'severity', pgType: 'integer' },
+  { name: 'timestamp', pgType: 'text' },
+  { name: 'read_only', pgType: 'boolean' },
+  { name: 'abs_tolerance', pgType: 'double precision' },
+  { name: 'rel_tolerance', pgType: 'double precision' },
+  { name: 'tags', pgType: 'text' },
+];
 
 export function createSnapshotRepo(db: Kysely<SquirrelDb>) {
   return {
@@ -39,10 +56,9 @@ export function createSnapshotRepo(db: Kysely<SquirrelDb>) {
       return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).offset(offset).execute();
     },
     /** the snapshot and all its values in one transaction-friendly pass: the bulk-insert path of spec §7 */
-    async insert(snapshot: SnapshotRow, values: readonly SnapshotValueRow[], maxParameters: number): Promise<void> {
+    async insert(snapshot: SnapshotRow, values: readonly SnapshotValueRow[], postgresBatchSize: number): Promise<void> {
       await db.insertInto('snapshot').values(snapshot).execute();
-      const batch = Math.max(1, Math.floor(maxParameters / VALUE_COLUMNS));
-      for (let i = 0; i < values.length; i += batch) await db.insertInto('snapshot_value').values(values.slice(i, i + batch)).execute();
+      await bulkInsert(db, 'snapshot_value', VALUE_COLUMNS, values, postgresBatchSize);
     },
     async update(id: string, patch: Partial<Pick<SnapshotRow, 'title' | 'title_key' | 'description' | 'updated_at'>>): Promise<void> {
       await db.updateTable('snapshot').set(patch).where('id', '=', id).execute();

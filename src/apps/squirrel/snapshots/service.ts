@@ -8,7 +8,7 @@ import type { LiveCache } from '../live/cache.ts';
 import type { EpicsValue } from '../live/values.ts';
 import { createPvRepo, type PvRow } from '../pvs/repo.ts';
 import type { SquirrelSettings } from '../settings.ts';
-import { createTagRepo } from '../tags/repo.ts';
+import { createTagRepo, type TagWithGroup } from '../tags/repo.ts';
 import { captureAddresses, captureValues, type ProgressReporter } from './capture.ts';
 import { createSnapshotRepo, type SnapshotRow, type SnapshotValueRow, type SnapshotValueWithPv } from './repo.ts';
 
@@ -39,7 +39,14 @@ export interface SnapshotValueView {
   read_only: boolean;
   abs_tolerance: number;
   rel_tolerance: number;
-  tags: { id: string; name: string; group_name: string }[];
+  tags: SnapshotTag[];
+}
+
+/** A tag as a snapshot value shows it, and as it is copied into the value at capture time. */
+export interface SnapshotTag {
+  id: string;
+  name: string;
+  group_name: string;
 }
 
 /** What a create asks for; it travels in the job payload, so it is plain JSON. */
@@ -77,6 +84,10 @@ function parseSide(json: string | null): EpicsValue | null {
   return json === null ? null : (JSON.parse(json) as EpicsValue);
 }
 
+function snapshotTags(tags: readonly TagWithGroup[] | undefined): SnapshotTag[] {
+  return (tags ?? []).map((t) => ({ id: t.id, name: t.name, group_name: t.group_name }));
+}
+
 export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>; cache: LiveCache; epics: EpicsClient; settings: SquirrelSettings }) {
   const { database, cache, epics, settings } = deps;
   const repo = createSnapshotRepo(database.db);
@@ -105,8 +116,12 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
     }
   }
 
+  function isEveryPv(request: Pick<SnapshotRequest, 'pv_ids' | 'tag_ids'>): boolean {
+    return request.pv_ids === undefined && request.tag_ids === undefined;
+  }
+
   async function resolveSubset(request: Pick<SnapshotRequest, 'pv_ids' | 'tag_ids'>): Promise<PvRow[]> {
-    if (request.pv_ids === undefined && request.tag_ids === undefined) return pvRepo.page({}, undefined, Number.MAX_SAFE_INTEGER);
+    if (isEveryPv(request)) return pvRepo.page({}, undefined, Number.MAX_SAFE_INTEGER);
     const byId = new Map<string, PvRow>();
     if (request.pv_ids?.length) for (const pv of await pvRepo.findByIds(unique(request.pv_ids).filter(isUuid))) byId.set(pv.id, pv);
     if (request.tag_ids?.length) {
@@ -116,7 +131,7 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
   }
 
   /** read_only, tolerances and tags come from the current PV, or the stored copies once it is deleted */
-async function values(snapshotId: string, window?: { limit?: number; offset: number }): Promise<SnapshotValueView[]> {
+  async function values(snapshotId: string, window?: { limit?: number; offset: number }): Promise<SnapshotValueView[]> {
     const rows = await repo.values(snapshotId, window);
     const tags = await tagRepo.tagsOfPvs(unique(rows.map((r) => r.pv_id).filter((id): id is string => id !== null)));
     return rows.map((row: SnapshotValueWithPv) => {
@@ -137,7 +152,7 @@ async function values(snapshotId: string, window?: { limit?: number; offset: num
         read_only: Boolean(row.pv_read_only ?? row.read_only),
         abs_tolerance: row.pv_abs_tolerance ?? row.abs_tolerance,
         rel_tolerance: row.pv_rel_tolerance ?? row.rel_tolerance,
-        tags: (row.pv_id ? (tags.get(row.pv_id) ?? []) : []).map((t) => ({ id: t.id, name: t.name, group_name: t.group_name })),
+        tags: row.pv_id ? snapshotTags(tags.get(row.pv_id)) : row.tags === null ? [] : (JSON.parse(row.tags) as SnapshotTag[]),
       };
     });
   }
@@ -150,6 +165,7 @@ async function values(snapshotId: string, window?: { limit?: number; offset: num
     async create(request: SnapshotRequest, progress: ProgressReporter, signal?: AbortSignal): Promise<{ snapshot: SnapshotSummary; stats: CreateStats }> {
       await progress(5, 'Reading PV addresses');
       const pvs = await resolveSubset(request);
+      const tagsByPv = isEveryPv(request) ? await tagRepo.tagsOfAllPvs() : await tagRepo.tagsOfPvs(pvs.map((pv) => pv.id));
       const addresses = captureAddresses(pvs);
       await progress(15, `Loaded ${pvs.length} PVs (${addresses.length} addresses)`, { processed: 0, total: addresses.length });
       const capture = await captureValues(addresses, cache, epics, {
@@ -193,11 +209,12 @@ async function values(snapshotId: string, window?: { limit?: number; offset: num
           read_only: pv.read_only,
           abs_tolerance: pv.abs_tolerance,
           rel_tolerance: pv.rel_tolerance,
+          tags: tagsByPv.has(pv.id) ? JSON.stringify(snapshotTags(tagsByPv.get(pv.id))) : null,
         };
       });
       await progress(90, `Saving ${rows.length} PV values...`);
       signal?.throwIfAborted();
-      await database.transaction((trx) => createSnapshotRepo(trx).insert(snapshot, rows, database.dialect.maxParameters));
+      await database.transaction((trx) => createSnapshotRepo(trx).insert(snapshot, rows, settings.SQUIRREL_BULK_INSERT_BATCH_SIZE));
       await progress(100, `Snapshot created with ${rows.length} PV values`, { processed: addresses.length, total: addresses.length });
       return {
         snapshot: summaryOf(snapshot),

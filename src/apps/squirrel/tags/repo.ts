@@ -15,7 +15,24 @@ export interface TagWithGroup {
 
 const CHUNK = 500;
 
+function addTags(byPv: Map<string, TagWithGroup[]>, rows: readonly (TagWithGroup & { pv_id: string })[]): Map<string, TagWithGroup[]> {
+  for (const { pv_id, ...tag } of rows) {
+    const list = byPv.get(pv_id);
+    if (list) list.push(tag);
+    else byPv.set(pv_id, [tag]);
+  }
+  return byPv;
+}
+
 export function createTagRepo(db: Kysely<SquirrelDb>) {
+  const pvTagRows = () =>
+    db
+      .selectFrom('pv_tag')
+      .innerJoin('tag', 'tag.id', 'pv_tag.tag_id')
+      .innerJoin('tag_group', 'tag_group.id', 'tag.group_id')
+      .select(['pv_tag.pv_id', 'tag.id', 'tag.name', 'tag.description', 'tag.group_id', 'tag_group.name as group_name'])
+      .orderBy('tag_group.name_key')
+      .orderBy('tag.name_key');
   return {
     listGroups(): Promise<TagGroupRow[]> {
       return db.selectFrom('tag_group').selectAll().orderBy('name_key').orderBy('id').execute();
@@ -77,23 +94,12 @@ export function createTagRepo(db: Kysely<SquirrelDb>) {
     /** tags linked to each PV, with group names, ordered by group then tag name */
     async tagsOfPvs(pvIds: readonly string[]): Promise<Map<string, TagWithGroup[]>> {
       const byPv = new Map<string, TagWithGroup[]>();
-      for (let i = 0; i < pvIds.length; i += CHUNK) {
-        const rows = await db
-          .selectFrom('pv_tag')
-          .innerJoin('tag', 'tag.id', 'pv_tag.tag_id')
-          .innerJoin('tag_group', 'tag_group.id', 'tag.group_id')
-          .where('pv_tag.pv_id', 'in', pvIds.slice(i, i + CHUNK))
-          .select(['pv_tag.pv_id', 'tag.id', 'tag.name', 'tag.description', 'tag.group_id', 'tag_group.name as group_name'])
-          .orderBy('tag_group.name_key')
-          .orderBy('tag.name_key')
-          .execute();
-        for (const { pv_id, ...tag } of rows) {
-          const list = byPv.get(pv_id) ?? [];
-          list.push(tag);
-          byPv.set(pv_id, list);
-        }
-      }
+      for (let i = 0; i < pvIds.length; i += CHUNK) addTags(byPv, await pvTagRows().where('pv_tag.pv_id', 'in', pvIds.slice(i, i + CHUNK)).execute());
       return byPv;
+    },
+    /** tagsOfPvs for every tagged PV in one pass (a snapshot of all PVs) */
+    async tagsOfAllPvs(): Promise<Map<string, TagWithGroup[]>> {
+      return addTags(new Map(), await pvTagRows().execute());
     },
   };
 }
