@@ -1,5 +1,5 @@
 import type { Kysely, SelectQueryBuilder } from 'kysely';
-import type { DialectHelpers } from '../db/index.ts';
+import { prepareQuery, type AppDatabase, type DialectHelpers } from '../db/index.ts';
 import type { JobRow, JobsSchema } from './rows.ts';
 
 export interface ClaimRequest {
@@ -23,76 +23,117 @@ function lockedForClaim<DB, TB extends keyof DB, O>(
   return dialect.supportsSkipLocked ? query.forUpdate().skipLocked() : query;
 }
 
+interface ClaimParameters extends Record<string, unknown> {
+  limit: number;
+  owner: string;
+  now: number;
+  leaseExpiresAt: number;
+}
+
+type PreparedClaim = (database: AppDatabase, params: ClaimParameters) => Promise<{ rows: JobRow[] }>;
+
+/** Distinct type lists whose claim statement stays compiled; a process defines a handful. */
+const CACHED_CLAIMS = 64;
+
 /**
- * Atomically moves up to `limit` due jobs to running under this owner, best first (priority, then run
- * time, then age). A job with a singleton key is due only while no job with its key runs and no better
- * job with its key waits, so one batch never holds two jobs of one key. Two processes may still claim
- * one key at the same moment on Postgres; the partial unique index lets only one commit, and the other
- * claims nothing this round.
+ * Moves up to `limit` due jobs of the given types to running under one owner, best first (priority,
+ * then run time, then age). A job with a singleton key is due only while no job with its key runs and
+ * no better job with its key waits, so one batch never holds two jobs of one key. Two processes may
+ * still claim one key at the same moment on Postgres; the partial unique index lets only one commit.
  */
-export async function claimJobs(db: Kysely<JobsSchema>, dialect: DialectHelpers, request: ClaimRequest): Promise<JobRow[]> {
-  if (request.types.length === 0 || request.limit <= 0) return [];
-  const candidates = db
-    .selectFrom('core_jobs as job')
-    .select('job.id')
-    .where('job.status', '=', 'pending')
-    .where('job.run_at', '<=', request.now)
-    .where('job.type', 'in', request.types)
-    .where(({ eb, or, and, not, exists, selectFrom }) =>
-      or([
-        eb('job.singleton_key', 'is', null),
-        not(
-          exists(
-            selectFrom('core_jobs as other')
-              .select('other.id')
-              .whereRef('other.singleton_key', '=', 'job.singleton_key')
-              .where((o) =>
-                or([
-                  o('other.status', '=', 'running'),
-                  and([
-                    o('other.status', '=', 'pending'),
-                    o('other.run_at', '<=', request.now),
-                    or([
-                      o('other.priority', '>', o.ref('job.priority')),
-                      and([
-                        o('other.priority', '=', o.ref('job.priority')),
-                        or([
-                          o('other.run_at', '<', o.ref('job.run_at')),
-                          and([o('other.run_at', '=', o.ref('job.run_at')), o('other.id', '<', o.ref('job.id'))]),
+function prepareClaim(db: Kysely<JobsSchema>, dialect: DialectHelpers, types: readonly string[]): PreparedClaim {
+  return prepareQuery<ClaimParameters, JobRow>((p) => {
+    const candidates = db
+      .selectFrom('core_jobs as job')
+      .select('job.id')
+      .where('job.status', '=', 'pending')
+      .where('job.run_at', '<=', p.now)
+      .where('job.type', 'in', types)
+      .where(({ eb, or, and, not, exists, selectFrom }) =>
+        or([
+          eb('job.singleton_key', 'is', null),
+          not(
+            exists(
+              selectFrom('core_jobs as other')
+                .select('other.id')
+                .whereRef('other.singleton_key', '=', 'job.singleton_key')
+                .where((o) =>
+                  or([
+                    o('other.status', '=', 'running'),
+                    and([
+                      o('other.status', '=', 'pending'),
+                      o('other.run_at', '<=', p.now),
+                      or([
+                        o('other.priority', '>', o.ref('job.priority')),
+                        and([
+                          o('other.priority', '=', o.ref('job.priority')),
+                          or([
+                            o('other.run_at', '<', o.ref('job.run_at')),
+                            and([o('other.run_at', '=', o.ref('job.run_at')), o('other.id', '<', o.ref('job.id'))]),
+                          ]),
                         ]),
                       ]),
                     ]),
                   ]),
-                ]),
-              ),
+                ),
+            ),
           ),
-        ),
-      ]),
-    )
-    .orderBy('job.priority', 'desc')
-    .orderBy('job.run_at')
-    .orderBy('job.id')
-    .limit(request.limit);
-  try {
-    const claimed = await db
+        ]),
+      )
+      .orderBy('job.priority', 'desc')
+      .orderBy('job.run_at')
+      .orderBy('job.id')
+      .limit(p.limit);
+    return db
       .updateTable('core_jobs')
       .set((eb) => ({
         status: 'running',
         attempts: eb('attempts', '+', 1),
         progress: 0,
-        lease_owner: request.owner,
-        lease_expires_at: request.now + request.leaseMs,
-        started_at: request.now,
-        updated_at: request.now,
+        lease_owner: p.owner,
+        lease_expires_at: p.leaseExpiresAt,
+        started_at: p.now,
+        updated_at: p.now,
         version: eb('version', '+', 1),
       }))
       .where('id', 'in', lockedForClaim(candidates, dialect))
-      .returningAll()
-      .execute();
-    // RETURNING follows no order; start the jobs in the order they were chosen.
-    return claimed.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
-  } catch (err) {
-    if (dialect.isUniqueViolation(err)) return [];
-    throw err;
+      .returningAll();
+  });
+}
+
+/**
+ * Claims jobs in one statement per call. Building and compiling the statement costs more than running
+ * it on SQLite, so each distinct list of types is compiled once.
+ */
+export class JobClaimer {
+  readonly #database: AppDatabase;
+  readonly #prepared = new Map<string, PreparedClaim>();
+
+  constructor(database: AppDatabase) {
+    this.#database = database;
+  }
+
+  async claim(request: ClaimRequest): Promise<JobRow[]> {
+    if (request.types.length === 0 || request.limit <= 0) return [];
+    const key = request.types.join('\u0000');
+    let prepared = this.#prepared.get(key);
+    if (!prepared) {
+      prepared = prepareClaim(this.#database.db as Kysely<JobsSchema>, this.#database.dialect, request.types);
+      if (this.#prepared.size >= CACHED_CLAIMS) this.#prepared.delete(this.#prepared.keys().next().value!);
+      this.#prepared.set(key, prepared);
+    }
+    try {
+      const { rows } = await prepared(this.#database, {
+        limit: request.limit,
+        owner: request.owner,
+        now: request.now,
+        leaseExpiresAt: request.now + request.leaseMs,
+      });
+      // RETURNING follows no order; start the jobs in the order they were chosen.
+      return rows.sort((a, b) => b.priority - a.priority || a.run_at - b.run_at || (a.id < b.id ? -1 : 1));
+    } catch (err) {
+      if (this.#database.dialect.isUniqueViolation(err)) return [];
+      throw err;
+    }
   }
 }

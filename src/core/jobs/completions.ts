@@ -11,9 +11,10 @@ interface PendingCompletion {
 }
 
 /**
- * Records job completions in as few statements as possible: the first completion is written at once,
- * and completions that arrive while a write is in flight go together in the next one. Short jobs
- * finishing together then cost one statement, not one each, and nothing waits on a timer.
+ * Records job completions in as few statements as possible: completions reported in one event-loop
+ * turn are written together at the end of it, and those that arrive while a write is in flight go
+ * together in the next one. Short jobs finishing together then cost one statement, not one each.
+ * A completion's promise settles only once its write has committed.
  */
 export class CompletionBatcher {
   readonly #write: (results: Array<{ id: string; result: string }>) => Promise<JobRow[]>;
@@ -28,12 +29,13 @@ export class CompletionBatcher {
   complete(id: string, result: string): Promise<JobRow | undefined> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ id, result, resolve, reject });
-      if (!this.#writing) void this.#drain();
+      if (this.#writing) return;
+      this.#writing = true;
+      setImmediate(() => void this.#drain());
     });
   }
 
   async #drain(): Promise<void> {
-    this.#writing = true;
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       try {

@@ -252,11 +252,11 @@ class Engine implements JobEngine {
       checkEnqueueOptions(job.type, job.options ?? {});
       return this.#buildJob(job.type, toJson(job.payload), now, job.options ?? {});
     });
-    const inserted = await this.#repo.insert(rows, trx);
-    for (const row of inserted) this.#publish(row);
+    await this.#repo.insert(rows, trx);
+    for (const row of rows) this.#publish(row);
     // With the caller's transaction the rows may not be visible yet; the next poll finds them then.
     this.wake();
-    return inserted;
+    return rows;
   }
 
   #buildJob(type: string, payloadJson: string, now: number, options: Omit<EnqueueOptions, 'trx'>): JobRow {

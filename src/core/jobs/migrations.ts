@@ -96,5 +96,29 @@ export const jobsMigrations: MigrationSet = {
         await db.schema.dropTable('core_jobs').execute();
       },
     },
+    // Every status change rewrote an entry in each index keyed by status. Only the claim index needs
+    // status as a key; leases are read among running jobs only (a partial index the few running rows
+    // enter and leave), and listing by type walks creation order, which never changes.
+    '0002_jobs_status_light_indexes': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        await db.schema.dropIndex('core_jobs_lease_idx').execute();
+        await db.schema.dropIndex('core_jobs_type_idx').execute();
+        await db.schema
+          .createIndex('core_jobs_running_lease_idx')
+          .on('core_jobs')
+          .column('lease_expires_at')
+          .where(sql<boolean>`status = 'running'`)
+          .execute();
+        await db.schema.createIndex('core_jobs_type_created_idx').on('core_jobs').columns(['type', 'created_at']).execute();
+      },
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async down(db: Kysely<any>) {
+        await db.schema.dropIndex('core_jobs_type_created_idx').execute();
+        await db.schema.dropIndex('core_jobs_running_lease_idx').execute();
+        await db.schema.createIndex('core_jobs_type_idx').on('core_jobs').columns(['type', 'status']).execute();
+        await db.schema.createIndex('core_jobs_lease_idx').on('core_jobs').columns(['status', 'lease_expires_at']).execute();
+      },
+    },
   },
 };

@@ -1,6 +1,6 @@
-import type { ExpressionBuilder, Kysely, Transaction, Updateable } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { AppDatabase } from '../db/index.ts';
-import { claimJobs, type ClaimRequest } from './claim.ts';
+import { JobClaimer, type ClaimRequest } from './claim.ts';
 import type { JobRow, JobsSchema } from './rows.ts';
 import type { JobStatus, ListJobsQuery } from './types.ts';
 
@@ -34,24 +34,27 @@ function asList<T>(value: T | readonly T[] | undefined): readonly T[] | undefine
 export class JobRepository {
   readonly #database: AppDatabase;
   readonly #db: Kysely<JobsSchema>;
+  readonly #claimer: JobClaimer;
 
   constructor(database: AppDatabase) {
     this.#database = database;
     this.#db = database.db as Kysely<JobsSchema>;
+    this.#claimer = new JobClaimer(database);
   }
 
-  /** Inserts all rows or none, in as few statements as the dialect's parameter limit allows. */
-  async insert(rows: readonly JobRow[], trx?: AnyTransaction): Promise<JobRow[]> {
+  /**
+   * Inserts all rows or none, in as few statements as the dialect's parameter limit allows. The rows
+   * carry every column, so they are what was stored and nothing is read back.
+   */
+  async insert(rows: readonly JobRow[], trx?: AnyTransaction): Promise<void> {
     const columns = Object.keys(rows[0] ?? {}).length;
     const perStatement = Math.max(1, Math.floor(this.#database.dialect.maxParameters / Math.max(1, columns)));
     const write = async (db: Kysely<JobsSchema>) => {
-      const inserted: JobRow[] = [];
       for (let i = 0; i < rows.length; i += perStatement) {
-        inserted.push(...(await db.insertInto('core_jobs').values(rows.slice(i, i + perStatement)).returningAll().execute()));
+        await db.insertInto('core_jobs').values(rows.slice(i, i + perStatement)).execute();
       }
-      return inserted;
     };
-    if (rows.length === 0) return [];
+    if (rows.length === 0) return;
     if (trx) return write(trx as Kysely<JobsSchema>);
     if (rows.length <= perStatement) return write(this.#db);
     return this.#database.transaction((t) => write(t as Kysely<JobsSchema>));
@@ -68,7 +71,7 @@ export class JobRepository {
   }
 
   claim(request: ClaimRequest): Promise<JobRow[]> {
-    return claimJobs(this.#db, this.#database.dialect, request);
+    return this.#claimer.claim(request);
   }
 
   /** Writes to a job this owner is running; undefined when it no longer runs it (cancelled, recovered). */
@@ -145,7 +148,8 @@ export class JobRepository {
     return this.#db
       .selectFrom('core_jobs')
       .selectAll()
-      .where('status', '=', 'running')
+      // A literal, so SQLite can use the partial index over running jobs.
+      .where(sql<boolean>`status = 'running'`)
       .where((eb) => interrupted(eb, scope))
       .orderBy('id')
       .limit(limit)

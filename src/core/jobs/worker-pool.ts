@@ -68,14 +68,18 @@ export class WorkerPool {
     this.#options.host.logger.warn({ jobs: lingering.map((e) => e.id) }, 'stopped with jobs still running; they are left to recovery');
   }
 
-  /** Claims due jobs now; calls made while a claim is in flight fold into one more round. */
+  /**
+   * Claims due jobs at the end of this event-loop turn, so slots freed together (a batch of jobs whose
+   * completions were written together) are filled by one statement; calls made while a claim is in
+   * flight fold into one more round.
+   */
   wake(): void {
     if (!this.#running) return;
     if (this.#claiming) {
       this.#claimAgain = true;
       return;
     }
-    this.#claiming = this.#claimWhileWanted().finally(() => {
+    this.#claiming = this.#nextTurn().then(() => this.#claimWhileWanted()).finally(() => {
       this.#claiming = undefined;
       // A wake that came after the last round's check must not wait for the next poll.
       if (this.#claimAgain) this.wake();
@@ -87,6 +91,10 @@ export class WorkerPool {
     const entry = this.#executions.get(id);
     entry?.execution.abort(reason);
     return entry !== undefined;
+  }
+
+  #nextTurn(): Promise<void> {
+    return new Promise((resolve) => setImmediate(resolve));
   }
 
   async #claimWhileWanted(): Promise<void> {

@@ -7,7 +7,7 @@ import { deferred } from './helpers.ts';
 const rowFor = (id: string, result: string) => ({ id, result }) as JobRow;
 
 describe('completion batcher', () => {
-  it('writes the first completion at once and those arriving meanwhile together in the next write', async () => {
+  it('writes the completions of one event-loop turn together, and those arriving during a write in the next one', async () => {
     const writes: string[][] = [];
     const firstWrite = deferred();
     const batcher = new CompletionBatcher(async (results) => {
@@ -15,12 +15,18 @@ describe('completion batcher', () => {
       if (writes.length === 1) await firstWrite.promise;
       return results.map((r) => rowFor(r.id, r.result));
     });
-    const first = batcher.complete('a', '1');
-    const later = [batcher.complete('b', '2'), batcher.complete('c', '3')];
-    assert.deepEqual(writes, [['a']]);
+    const sameTurn = [batcher.complete('a', '1'), batcher.complete('b', '2')];
+    assert.deepEqual(writes, [], 'nothing is written before the turn ends');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(writes, [['a', 'b']]);
+    const later = batcher.complete('c', '3');
+    let settled = false;
+    void Promise.all(sameTurn).then(() => (settled = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(settled, false, 'a completion is acknowledged only once its write is done');
     firstWrite.resolve();
-    assert.deepEqual(await Promise.all([first, ...later]), [rowFor('a', '1'), rowFor('b', '2'), rowFor('c', '3')]);
-    assert.deepEqual(writes, [['a'], ['b', 'c']]);
+    assert.deepEqual(await Promise.all([...sameTurn, later]), [rowFor('a', '1'), rowFor('b', '2'), rowFor('c', '3')]);
+    assert.deepEqual(writes, [['a', 'b'], ['c']]);
   });
 
   it('resolves undefined for a job the write did not complete, and rejects a failed write\'s batch only', async () => {
@@ -30,10 +36,11 @@ describe('completion batcher', () => {
       if (calls === 1) throw new Error('database unavailable');
       return results.filter((r) => r.id !== 'cancelled').map((r) => rowFor(r.id, r.result));
     });
-    const failed = batcher.complete('x', '0');
+    const failed = assert.rejects(batcher.complete('x', '0'), /database unavailable/);
+    await new Promise((resolve) => setImmediate(resolve));
     const kept = batcher.complete('kept', '1');
     const cancelled = batcher.complete('cancelled', '2');
-    await assert.rejects(failed, /database unavailable/);
+    await failed;
     assert.deepEqual(await kept, rowFor('kept', '1'));
     assert.equal(await cancelled, undefined);
   });
