@@ -1,0 +1,169 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { sql } from 'kysely';
+import { startSquirrel, type SquirrelHarness } from './helpers.ts';
+
+/*
+ * Substring search through the trigram indexes (spec §3.2, §7) must return exactly what a naive
+ * case-insensitive substring filter over the five searchable fields returns, on both databases, through
+ * creates, bulk creates, updates and deletes.
+ */
+
+interface Pv {
+  id: string;
+  setpoint_address: string | null;
+  readback_address: string | null;
+  config_address: string | null;
+  device: string | null;
+  description: string | null;
+  tags: { id: string; group_id: string }[];
+}
+
+// Letters of both cases, LIKE and FTS5 query metacharacters, and characters whose case folding is unusual.
+const ADDRESS_CHARS = [...'abcABC:_%\\"*^-.01', 'É', 'é', 'ß', 'İ', 'Σ', 'ς'];
+const TEXT_CHARS = [...ADDRESS_CHARS, ' ', ' '];
+
+const word = (chars: readonly string[], min: number, max: number) => fc.array(fc.constantFrom(...chars), { minLength: min, maxLength: max }).map((c) => c.join(''));
+
+const SEARCHABLE = ['setpoint_address', 'readback_address', 'config_address', 'device', 'description'] as const;
+
+function naiveMatch(pv: Pv, term: string): boolean {
+  const needle = term.toLowerCase();
+  return SEARCHABLE.some((field) => pv[field]?.toLowerCase().includes(needle) ?? false);
+}
+
+describe('squirrel PV search equals a naive substring filter (spec §3.2 search, §7 trigram indexes)', () => {
+  let sq: SquirrelHarness;
+  let pvs: Pv[] = [];
+  const groups: { id: string; tagIds: string[] }[] = [];
+
+  async function walk(query: Record<string, string>, limit: number): Promise<string[]> {
+    const ids: string[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const params = new URLSearchParams({ ...query, limit: String(limit), ...(cursor ? { cursor } : {}) });
+      const res = await sq.call('GET', `/v1/pvs/paged?${params}`);
+      assert.equal(res.statusCode, 200, res.body);
+      const page = res.json() as { items: Pv[]; next_cursor: string | null; has_more: boolean };
+      ids.push(...page.items.map((p) => p.id));
+      if (!page.has_more) return ids;
+      cursor = page.next_cursor;
+    }
+  }
+
+  async function reload(): Promise<void> {
+    pvs = (await sq.call('GET', '/v1/pvs?limit=1000')).json();
+  }
+
+  const terms = () =>
+    fc.oneof(
+      // a piece of a stored field, in a random case: the hits the index must find
+      fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 12 }), fc.boolean()).map(([p, f, len, upper]) => {
+        const values = pvs.flatMap((pv) => SEARCHABLE.map((field) => pv[field]).filter((v): v is string => v !== null));
+        const value = values[p % values.length] ?? 'abc';
+        const start = f % Math.max(1, value.length);
+        const piece = value.slice(start, start + len);
+        return upper ? piece.toUpperCase() : piece;
+      }),
+      word(TEXT_CHARS, 1, 12),
+    ).filter((t) => t.trim().length > 0);
+
+  async function assertSearchesMatch(runs: number): Promise<void> {
+    await fc.assert(
+      fc.asyncProperty(terms(), fc.subarray([0, 1, 2]), fc.integer({ min: 1, max: 40 }), async (term, groupPicks, limit) => {
+        const tagFilters: Record<string, string[]> = {};
+        for (const g of groupPicks) tagFilters[groups[g]!.id] = groups[g]!.tagIds.slice(0, 2);
+        const expectedTerm = pvs.filter((pv) => naiveMatch(pv, term)).map((pv) => pv.id).sort();
+        const expectedBoth = pvs
+          .filter((pv) => naiveMatch(pv, term) && Object.values(tagFilters).every((ids) => pv.tags.some((t) => ids.includes(t.id))))
+          .map((pv) => pv.id)
+          .sort();
+        assert.deepEqual(await walk({ query: term }, limit), expectedTerm, `paged, term ${JSON.stringify(term)}`);
+        assert.deepEqual(await walk({ query: term, tagFilters: JSON.stringify(tagFilters) }, limit), expectedBoth, `paged with filters, term ${JSON.stringify(term)}`);
+        const listed = (await sq.call('GET', `/v1/pvs?${new URLSearchParams({ query: term })}`)).json() as Pv[];
+        assert.deepEqual(listed.map((p) => p.id), expectedTerm, `list, term ${JSON.stringify(term)}`);
+        const searched = (await sq.call('GET', `/v1/pvs/search?${new URLSearchParams({ q: term, limit: '1000' })}`)).json() as { results: Pv[]; total_count: number };
+        assert.deepEqual([searched.total_count, searched.results.map((p) => p.id).sort()], [expectedTerm.length, expectedTerm], `search, term ${JSON.stringify(term)}`);
+      }),
+      { numRuns: runs, seed: 4242 },
+    );
+  }
+
+  before(async () => {
+    sq = await startSquirrel();
+    for (const name of ['Area', 'System', 'Beam']) {
+      const group = (await sq.call('POST', '/v1/tags', { name, tags: [1, 2, 3, 4].map((i) => ({ name: `${name}${i}` })) })).json();
+      groups.push({ id: group.id, tagIds: group.tags.map((t: { id: string }) => t.id) });
+    }
+    const allTags = groups.flatMap((g) => g.tagIds);
+    const inputs = fc.sample(
+      fc.record({
+        setpoint: word(ADDRESS_CHARS, 1, 16),
+        readback: fc.option(word(ADDRESS_CHARS, 1, 16)),
+        config: fc.option(word(ADDRESS_CHARS, 1, 16)),
+        device: fc.option(word(ADDRESS_CHARS, 1, 10)),
+        description: fc.option(word(TEXT_CHARS, 0, 40)),
+        tags: fc.subarray(allTags, { maxLength: 3 }),
+      }),
+      { numRuns: 240, seed: 7 },
+    );
+    const seen = new Set<string>();
+    const body = inputs
+      .filter((i) => !seen.has(i.setpoint) && seen.add(i.setpoint))
+      .map((i, n) => ({
+        setpoint_address: `${i.setpoint}${n}`,
+        readback_address: i.readback,
+        config_address: i.config,
+        device: i.device,
+        description: i.description,
+        tag_ids: i.tags,
+      }));
+    const res = await sq.call('POST', '/v1/pvs/multi', body);
+    assert.equal(res.statusCode, 200, res.body);
+    await reload();
+  });
+  after(() => sq.dispose());
+
+  it('the trigram index exists on this database and is what a 3+ character term uses', async () => {
+    const { database } = sq.test.server.context('squirrel');
+    if (database.dialect.name === 'sqlite') {
+      const plan = await sql<{ detail: string }>`explain query plan select id from pv where rowid in (select rowid from pv_fts where pv_fts match ${'"abc"'})`.execute(database.db);
+      assert.ok(plan.rows.some((r) => r.detail.includes('VIRTUAL TABLE INDEX')), JSON.stringify(plan.rows));
+    } else {
+      const index = await sql<{ indexdef: string }>`select indexdef from pg_indexes where schemaname = current_schema() and indexname = 'pv_search_trgm_idx'`.execute(database.db);
+      assert.match(index.rows[0]?.indexdef ?? '', /gin \(search_text \S*gin_trgm_ops\)/);
+    }
+  });
+
+  it('paged, list and search give exactly the naive matches for terms of 1 to 12 characters, with and without tag filters', async () => {
+    await assertSearchesMatch(120);
+  });
+
+  it('the index follows creates, bulk creates, description updates and deletes', async () => {
+    const victims = pvs.slice(0, 30);
+    for (const pv of victims.slice(0, 15)) assert.equal((await sq.call('DELETE', `/v1/pvs/${pv.id}`)).statusCode, 200);
+    for (const [i, pv] of victims.slice(15).entries()) {
+      assert.equal((await sq.call('PUT', `/v1/pvs/${pv.id}`, { description: `Rewritten ζeta ${i} %_\\` })).statusCode, 200);
+    }
+    assert.equal((await sq.call('POST', '/v1/pvs', { setpoint_address: 'NEW:ZETA:SP', description: 'Fresh ΖETA' })).statusCode, 200);
+    const bulk = await sq.call('POST', '/v1/pvs/multi', [1, 2, 3].map((i) => ({ setpoint_address: `BULK:ZETA:${i}`, device: 'ZetaDev' })));
+    assert.equal(bulk.statusCode, 200, bulk.body);
+    await reload();
+
+    const zeta = await walk({ query: 'ζeta' }, 5);
+    assert.equal(zeta.length, 15 + 1);
+    assert.deepEqual(await walk({ query: 'zeta' }, 5), pvs.filter((pv) => naiveMatch(pv, 'zeta')).map((pv) => pv.id).sort());
+    for (const pv of victims.slice(0, 15)) {
+      const term = pv.setpoint_address!;
+      assert.ok(!(await walk({ query: term }, 100)).includes(pv.id), `deleted PV ${term} is still found`);
+    }
+    await assertSearchesMatch(40);
+  });
+
+  it('a term that matches nothing gives an empty page, and a garbled cursor is still 400 invalid_cursor', async () => {
+    assert.deepEqual(await walk({ query: 'no-such-pv-anywhere' }, 10), []);
+    const res = await sq.call('GET', '/v1/pvs/paged?query=abc&cursor=not-a-cursor');
+    assert.deepEqual([res.statusCode, res.json().code], [400, 'invalid_cursor']);
+  });
+});
