@@ -55,3 +55,10 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
 }
+
+/** How a failed attempt's error is stored: `<ErrorName>: <message>` (e.g. `TypeError: boom`), as Python reports it. */
+export function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return errorMessage(err);
+  const name = err.name || 'Error';
+  return err.message ? `${name}: ${err.message}` : name;
+}

@@ -2,7 +2,7 @@ import type { Updateable } from 'kysely';
 import type { Logger } from 'pino';
 import { retryDelayMs } from './backoff.ts';
 import type { JobDefinition } from './definition.ts';
-import { JobTimeoutError, errorMessage, formatSeconds } from './errors.ts';
+import { JobTimeoutError, errorMessage, errorText, formatSeconds } from './errors.ts';
 import { ProgressThrottle, type ProgressUpdate } from './progress.ts';
 import type { JobRepository } from './repo.ts';
 import { toJobRecord, toJson, type JobRow } from './rows.ts';
@@ -123,7 +123,7 @@ export class JobExecution {
 
   async #recordFailure(err: unknown): Promise<void> {
     const row = this.#row;
-    const message = errorMessage(err);
+    const message = errorText(err);
     const now = Date.now();
     let retryable: boolean;
     try {

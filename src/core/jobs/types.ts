@@ -21,7 +21,10 @@ export interface JobRecord<P = unknown, R = unknown> {
   result: R | null;
   /** handler-owned state (checkpoints, counters) written with `setData` or `progress` */
   data: unknown;
-  /** why the job failed or was cancelled; null otherwise */
+  /**
+   * why the job failed or was cancelled; null otherwise. A handler's error (or a timeout) is stored as
+   * `<ErrorName>: <message>`, e.g. `TypeError: boom` or `TimeoutError: job exceeded 600 s`.
+   */
   error: string | null;
   /** the error of the latest failed attempt, kept while the job waits to be retried */
   lastError: string | null;

@@ -161,7 +161,7 @@ describe('job engine', () => {
     const { id } = await engine.enqueue('flaky-once', {});
     const failed = await fx.finished(id);
     assert.equal(failed.status, 'failed');
-    assert.equal(failed.error, 'first call fails');
+    assert.equal(failed.error, 'Error: first call fails');
     const requeued = await engine.retry(id);
     assert.deepEqual([requeued.status, requeued.attempts, requeued.error], ['pending', 0, null]);
     const done = await fx.update((job) => job.id === id && job.status === 'completed');

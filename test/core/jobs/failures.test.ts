@@ -32,7 +32,7 @@ describe('job failures', () => {
     const { id } = await engine.enqueue('flaky', {});
 
     const retrying = await fx.update((job) => job.id === id && job.status === 'pending' && job.retrying);
-    assert.deepEqual([retrying.attempts, retrying.lastError, retrying.error], [1, 'attempt 1 failed', null]);
+    assert.deepEqual([retrying.attempts, retrying.lastError, retrying.error], [1, 'Error: attempt 1 failed', null]);
     const done = await fx.finished(id);
     assert.deepEqual([done.status, done.result, done.attempts, done.retrying], ['completed', 'succeeded on attempt 4', 4, false]);
     const gaps = attemptTimes.slice(1).map((t, i) => t - (attemptTimes[i] ?? 0));
@@ -52,7 +52,7 @@ describe('job failures', () => {
     await engine.start();
     const { id } = await engine.enqueue('doomed', {}, { maxAttempts: 2 });
     const failed = await fx.finished(id);
-    assert.deepEqual([failed.status, failed.error, failed.attempts, failed.retrying], ['failed', 'failure 2', 2, false]);
+    assert.deepEqual([failed.status, failed.error, failed.attempts, failed.retrying], ['failed', 'Error: failure 2', 2, false]);
     assert.equal(calls, 2);
   });
 
@@ -66,8 +66,34 @@ describe('job failures', () => {
     await engine.start();
     const { id } = await engine.enqueue('picky', {});
     const failed = await fx.finished(id);
-    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'bad input', 1]);
+    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'Error: bad input', 1]);
     assert.equal(calls, 1);
+  });
+
+  it('stores a thrown error as "<ErrorName>: <message>", and other thrown values as they are', async () => {
+    const engine = await fx.engine();
+    class QuotaError extends Error {
+      override readonly name = 'QuotaError';
+    }
+    const throwers: Record<string, () => never> = {
+      'type-error': () => {
+        throw new TypeError('boom');
+      },
+      'custom-error': () => {
+        throw new QuotaError('disk full');
+      },
+      'no-message': () => {
+        throw new RangeError();
+      },
+      'a-string': () => {
+        throw 'plain words';
+      },
+    };
+    for (const [type, thrower] of Object.entries(throwers)) engine.define(type, async () => thrower(), { maxAttempts: 1 });
+    await engine.start();
+    const ids = await Promise.all(Object.keys(throwers).map(async (type) => (await engine.enqueue(type, {})).id));
+    const errors = await Promise.all(ids.map(async (id) => (await fx.finished(id)).error));
+    assert.deepEqual(errors, ['TypeError: boom', 'QuotaError: disk full', 'RangeError', 'plain words']);
   });
 
   it('fails at once when the handler throws PermanentJobError', async () => {
@@ -78,7 +104,7 @@ describe('job failures', () => {
     await engine.start();
     const { id } = await engine.enqueue('permanent', {});
     const failed = await fx.finished(id);
-    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'no such snapshot', 1]);
+    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'PermanentJobError: no such snapshot', 1]);
   });
 
   it('aborts the signal of a job that runs past its timeout and fails it without retrying', async () => {
@@ -94,7 +120,7 @@ describe('job failures', () => {
     await engine.start();
     const { id } = await engine.enqueue('slow', {}, { timeoutMs: 250 });
     const failed = await fx.finished(id);
-    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'job exceeded 0.25 s', 1]);
+    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'TimeoutError: job exceeded 0.25 s', 1]);
     assert.ok(abortReason instanceof JobTimeoutError);
     assert.equal((abortReason as JobTimeoutError).name, 'TimeoutError');
     assert.ok(failed.finishedAt! - failed.startedAt! >= 250);
@@ -108,7 +134,7 @@ describe('job failures', () => {
     await engine.start();
     const stubborn = await engine.enqueue('stubborn', {});
     const failed = await fx.finished(stubborn.id);
-    assert.equal(failed.error, 'job exceeded 0.1 s');
+    assert.equal(failed.error, 'TimeoutError: job exceeded 0.1 s');
     const next = await engine.enqueue('next', {});
     assert.equal((await engine.get(next.id))?.status, 'pending', 'the only slot is still held by the stubborn handler');
     release();
