@@ -156,14 +156,15 @@ export class SeriesCache {
 
   /**
    * The event's points with ts ≥ cut, from memory. A cut before what the entry holds (or before the
-   * window a new entry would hold) is the database's to answer, and fills nothing.
+   * window a new entry would hold) is the database's to answer, and fills nothing. `now` is the
+   * request's, which its cut was taken from.
    */
-  async lookup(eventId: number, cut: number): Promise<SeriesLookup> {
+  async lookup(eventId: number, cut: number, now = this.options.now()): Promise<SeriesLookup> {
     if (!this.enabled) return { columns: undefined, outcome: 'disabled' };
     let entry = this.entries.get(eventId);
     const outcome = entry ? 'hit' : 'fill';
     if (!entry) {
-      const fromTs = this.options.now() - this.options.windowMinutes * 60_000_000;
+      const fromTs = now - this.options.windowMinutes * 60_000_000;
       if (cut < fromTs) return { columns: undefined, outcome: 'bypass' };
       entry = this.startLoad(eventId, fromTs);
     }

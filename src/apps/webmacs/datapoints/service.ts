@@ -102,8 +102,8 @@ export function datapointsService({ repo, ingestion, lab, futureToleranceS, seri
     };
   }
 
-  async function eventSeries(eventId: number, eventPublicId: string, cut: number, maxPoints: number, method: DownsampleMethod) {
-    const cached = await lab.series.lookup(eventId, cut);
+  async function eventSeries(eventId: number, eventPublicId: string, { cut, now }: { cut: number; now: number }, maxPoints: number, method: DownsampleMethod) {
+    const cached = await lab.series.lookup(eventId, cut, now);
     seriesRequests.inc({ outcome: cached.outcome });
     if (cached.columns) {
       const { ts, value, id, experimentId } = cached.columns;
@@ -179,11 +179,12 @@ export function datapointsService({ repo, ingestion, lab, futureToleranceS, seri
      * from the series cache when it holds the window (§4.2), else from the database — same rows either way.
      */
     async series(eventPublicIds: string[], minutes: number, maxPoints: number, method: DownsampleMethod) {
-      const cut = nowMicros() - minutes * 60_000_000;
+      const now = nowMicros();
+      const cut = now - minutes * 60_000_000;
       const series: Record<string, ReturnType<typeof toDatapointJson>[]> = {};
       for (const publicId of new Set(eventPublicIds)) {
         const event = await lab.events.get(publicId);
-        series[publicId] = event ? await eventSeries(event.id, publicId, cut, maxPoints, method) : [];
+        series[publicId] = event ? await eventSeries(event.id, publicId, { cut, now }, maxPoints, method) : [];
       }
       return series;
     },
