@@ -3,7 +3,6 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppContext, BurrowApp } from './core/app.ts';
 import { platformSettings, readSettings, type PlatformConfig } from './core/config.ts';
@@ -18,6 +17,7 @@ import { createLogger } from './core/observability/logger.ts';
 import { PlatformMetrics, instrumentHttp, registerMetricsRoute } from './core/observability/metrics.ts';
 import { createOutbound, createSsrfGuard, outboundMigrations, type Outbound } from './core/outbound/index.ts';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from './core/ratelimit/index.ts';
+import { openPlatformRedis } from './core/redis.ts';
 
 export interface ServerOptions {
   apps: readonly BurrowApp[];
@@ -94,8 +94,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
     logger: logger.child({ component: 'bus' }),
     instanceId,
   });
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 }) : undefined;
-  redis?.on('error', (err) => logger.warn({ err: err.message }, 'redis connection error'));
+  const redis = config.REDIS_URL ? await openPlatformRedis({ url: config.REDIS_URL, logger }) : undefined;
 
   const http = createHttpCore();
   const fastify = Fastify({
