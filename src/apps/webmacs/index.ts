@@ -3,6 +3,7 @@ import { registerAuthRoutes } from './auth/routes.ts';
 import { logStartup, loadSecretKey, seedAdmin } from './bootstrap.ts';
 import { scheduleCleanup } from './cleanup/job.ts';
 import { cleanupRepo } from './cleanup/repo.ts';
+import { scheduleDatapointRetention } from './cleanup/retention.ts';
 import { registerWebmacsCommands } from './cli.ts';
 import { createWebmacsContext } from './context.ts';
 import { installCors } from './cors.ts';
@@ -88,6 +89,13 @@ export const webmacsApp = defineApp({
     registerHealthRoutes(scope, health.check);
     await health.schedule();
     await scheduleCleanup(ctx.jobs, cleanupRepo(wm.db));
+    await scheduleDatapointRetention(ctx.jobs, {
+      database: wm.database,
+      repo: cleanupRepo(wm.db),
+      series: lab.series,
+      retentionDays: ctx.settings.WEBMACS_RETENTION_DAYS,
+      chunkRows: ctx.settings.WEBMACS_DELETE_CHUNK_ROWS,
+    });
   },
 
   // The built-in plugin controller and the demo auto-seed (spec §4.5)

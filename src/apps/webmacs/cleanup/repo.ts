@@ -1,5 +1,14 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { WebmacsDatabase } from '../db/schema.ts';
+
+/** A Postgres range partition of `datapoints` (spec §7): rows with from ≤ ts < to, in µs. */
+export interface DatapointPartition {
+  name: string;
+  from: number;
+  to: number;
+}
+
+const RANGE_BOUND = /FROM \('?(-?\d+)'?\) TO \('?(-?\d+)'?\)/;
 
 /** Rows that only exist to be checked for a while and then serve no one (spec §4.7 `webmacs.cleanup`). */
 export function cleanupRepo(db: Kysely<WebmacsDatabase>) {
@@ -27,6 +36,25 @@ export function cleanupRepo(db: Kysely<WebmacsDatabase>) {
         if (removed < chunkRows) return deleted;
         await new Promise((resolve) => setImmediate(resolve));
       }
+    },
+    /** Postgres only: the range partitions of `datapoints` in this app's schema (the default one has no range). */
+    async datapointPartitions(): Promise<DatapointPartition[]> {
+      const { rows } = await sql<{ name: string; bound: string }>`
+        select child.relname as name, pg_get_expr(child.relpartbound, child.oid) as bound
+        from pg_inherits
+        join pg_class child on child.oid = pg_inherits.inhrelid
+        join pg_class parent on parent.oid = pg_inherits.inhparent
+        join pg_namespace ns on ns.oid = parent.relnamespace
+        where parent.relname = 'datapoints' and ns.nspname = current_schema()`.execute(db);
+      return rows.flatMap(({ name, bound }) => {
+        const range = RANGE_BOUND.exec(bound);
+        return range ? [{ name, from: Number(range[1]), to: Number(range[2]) }] : [];
+      });
+    },
+    /** Removes a whole partition at once: a short lock on `datapoints` instead of millions of row deletes. */
+    async dropDatapointPartition(name: string): Promise<void> {
+      await sql`alter table datapoints detach partition ${sql.id(name)}`.execute(db);
+      await sql`drop table ${sql.id(name)}`.execute(db);
     },
   };
 }
