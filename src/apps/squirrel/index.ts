@@ -34,6 +34,8 @@ import { registerTagRoutes } from './tags/routes.ts';
 import { seedDemoPvs } from './demo/seed.ts';
 import { startInProcessIoc } from './demo/softIoc.ts';
 import { registerWsRoutes } from './ws/routes.ts';
+import { registerSquirrelMetrics } from './metrics.ts';
+import { createLeaderElection, type LeaderElection } from '../../core/leader/index.ts';
 import { createTagService } from './tags/service.ts';
 
 type SquirrelContext = AppContext<SquirrelSettingsSpec>;
@@ -44,19 +46,45 @@ const SQUIRREL_VERSION = '0.2.0';
 /** What register() builds and start() sets going, per server the app is mounted in. */
 const runtimes = new WeakMap<AppContext, LiveRuntime>();
 
-/** The Redis backend when a Redis URL is set (SQUIRREL_REDIS_URL wins over the platform's), else memory (spec §4.1). */
-function openLiveCache(ctx: SquirrelContext): LiveCache {
+/**
+ * spec §6 (upstream): SQUIRREL_REDIS_USERNAME / _PASSWORD are merged into the Redis URL, replacing
+ * credentials the URL carries. A password alone authenticates the default user (`redis://:pw@host`).
+ */
+export function redisUrlWithCredentials(url: string, username: string | undefined, password: string | undefined): string {
+  if (username === undefined && password === undefined) return url;
+  const merged = new URL(url);
+  if (username !== undefined) merged.username = encodeURIComponent(username);
+  if (password !== undefined) merged.password = encodeURIComponent(password);
+  return merged.href;
+}
+
+/**
+ * The app's Redis: the platform connection, unless SQUIRREL_REDIS_URL or squirrel credentials ask for
+ * a connection of its own (spec §4.1, §6); none means the memory backend.
+ */
+function openRedis(ctx: SquirrelContext): Redis | undefined {
   const { settings } = ctx;
+  const url = settings.SQUIRREL_REDIS_URL ?? ctx.platform.REDIS_URL;
+  const ownCredentials = settings.SQUIRREL_REDIS_USERNAME !== undefined || settings.SQUIRREL_REDIS_PASSWORD !== undefined;
+  if (!url) return undefined;
+  if (!settings.SQUIRREL_REDIS_URL && !ownCredentials) return ctx.redis;
   // spec §4.1: reconnect every 1 s, 2 s per command, and no queueing while down, so reads fail fast
-  const redis = settings.SQUIRREL_REDIS_URL
-    ? new Redis(settings.SQUIRREL_REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: () => 1000, commandTimeout: 2000 })
-    : ctx.redis;
+  const redis = new Redis(redisUrlWithCredentials(url, settings.SQUIRREL_REDIS_USERNAME, settings.SQUIRREL_REDIS_PASSWORD), {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    retryStrategy: () => 1000,
+    commandTimeout: 2000,
+  });
+  redis.on('error', (err: Error) => ctx.logger.warn({ err: err.message }, 'squirrel redis connection error'));
+  // QUIT would wait for a connection that may never come back
+  ctx.onClose(() => (redis.status === 'ready' ? redis.quit().then(() => undefined, () => redis.disconnect()) : redis.disconnect()));
+  return redis;
+}
+
+/** The Redis backend when the app has a Redis, else memory (spec §4.1). */
+function openLiveCache(ctx: SquirrelContext, redis: Redis | undefined): LiveCache {
   if (!redis) return createMemoryCache();
-  if (settings.SQUIRREL_REDIS_URL) {
-    redis.on('error', (err: Error) => ctx.logger.warn({ err: err.message }, 'squirrel redis connection error'));
-    // QUIT would wait for a connection that may never come back
-    ctx.onClose(() => (redis.status === 'ready' ? redis.quit().then(() => undefined, () => redis.disconnect()) : redis.disconnect()));
-  }
+  const { settings } = ctx;
   const cache = createRedisCache(
     redis,
     {
@@ -69,6 +97,25 @@ function openLiveCache(ctx: SquirrelContext): LiveCache {
   );
   ctx.onClose(() => cache.close());
   return cache;
+}
+
+/**
+ * The monitor leader lock (spec §4.3): `SET squirrel:monitor:lock <instance_id> NX EX 30`, renewed every
+ * 10 s. The key is SQUIRREL_MONITOR_LOCK_KEY verbatim, not under BURROW_REDIS_PREFIX: it belongs to
+ * upstream's Redis layout like every other SQUIRREL_REDIS_* name (§4.1), which upstream tools and an
+ * upstream monitor being migrated from read under exactly these names. Deployments (and tests) that
+ * share one Redis keep apart by setting those names, as they must for the value hash anyway.
+ */
+function monitorElection(ctx: SquirrelContext, redis: Redis | undefined, instanceId: string): LeaderElection {
+  const { settings } = ctx;
+  return createLeaderElection({
+    key: settings.SQUIRREL_MONITOR_LOCK_KEY,
+    redis,
+    instanceId,
+    ttlMs: settings.SQUIRREL_MONITOR_LOCK_TTL * 1000,
+    renewEveryMs: settings.SQUIRREL_MONITOR_LOCK_RENEW * 1000,
+    logger: ctx.logger.child({ component: 'leader' }),
+  });
 }
 
 /** SQUIRREL_BOOTSTRAP_KEY, then a first key for the operator when the table is empty (spec §6). */
@@ -124,7 +171,8 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
         scope.addHook('preHandler', rateLimitHook({ store: ctx.rateLimitStore, limit: perMinute, windowMs: 60_000, key: (request) => request.squirrelCaller?.id }));
       }
 
-      const cache = options.cache ?? openLiveCache(ctx);
+      const redis = openRedis(ctx);
+      const cache = options.cache ?? openLiveCache(ctx, redis);
       const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
       const tags = createTagService(database);
 
@@ -142,7 +190,7 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
       if (!options.epics) ctx.onClose(() => epics.close());
       const instanceId = ctx.settings.SQUIRREL_INSTANCE_ID ?? randomBytes(4).toString('hex');
       const runtime = createLiveRuntime({
-        election: ctx.leader(ctx.settings.SQUIRREL_MONITOR_LOCK_KEY),
+        election: monitorElection(ctx, redis, instanceId),
         bus: ctx.bus,
         epics,
         cache,
@@ -175,7 +223,9 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
         instanceId,
       });
       registerLeaderRoutes(scope, runtime);
-      registerWsRoutes(scope, { keys, cache, knownAddresses: pvs.knownAddresses, settings: ctx.settings, instanceId });
+      const hub = registerWsRoutes(scope, { keys, cache, knownAddresses: pvs.knownAddresses, settings: ctx.settings, instanceId });
+      const pvCount = async () => (await pvs.paged({}, undefined, 0, true)).total_count ?? 0;
+      ctx.onClose(registerSquirrelMetrics({ registry: ctx.metrics, bus: ctx.bus, appId: ctx.appId, pvCount, cache, runtime, hub }));
     },
 
     async start(ctx) {

@@ -40,6 +40,7 @@ export class WsHub {
   readonly #byPv = new Map<string, Set<WsClient>>();
   readonly #timers: NodeJS.Timeout[] = [];
   readonly #stopUpdates: () => void;
+  #dropped = 0;
 
   constructor(
     private readonly cache: LiveCache,
@@ -82,6 +83,16 @@ export class WsHub {
       clients?.delete(client);
       if (clients?.size === 0) this.#byPv.delete(name);
     }
+  }
+
+  /** connections accepted with a good key and still open */
+  get clientCount(): number {
+    return this.#clients.size;
+  }
+
+  /** connections closed as slow consumers (1013) since start */
+  get droppedCount(): number {
+    return this.#dropped;
   }
 
   status() {
@@ -127,9 +138,19 @@ export class WsHub {
     client.overLimitSince ??= now;
     if (now - client.overLimitSince >= this.settings.slowConsumerTimeoutMs) {
       client.channel.close(1013, 'slow consumer');
-      this.remove(client);
+      this.#drop(client);
     }
     return false;
+  }
+
+  /** A send refused on an open channel means the channel's hard buffer stop closed it with 1013. */
+  #send(client: WsClient, text: string): void {
+    if (!client.channel.send(text) && this.#clients.has(client)) this.#drop(client);
+  }
+
+  #drop(client: WsClient): void {
+    this.#dropped += 1;
+    this.remove(client);
   }
 
   #flushAll(): void {
@@ -138,7 +159,7 @@ export class WsHub {
       if (!client.pending.size || !this.#canSend(client, now)) continue;
       const pending = client.pending;
       client.pending = new Map();
-      client.channel.send(updatesMessage(client.dialect, pending));
+      this.#send(client, JSON.stringify(updatesMessage(client.dialect, pending)));
     }
   }
 
@@ -152,6 +173,8 @@ export class WsHub {
     }
     const alive = beat !== null && Date.now() / 1000 - beat < MONITOR_ALIVE_SECONDS;
     const now = Date.now();
-    for (const client of this.#clients) if (this.#canSend(client, now)) client.channel.send(heartbeatMessage(client.dialect, beat, alive));
+    // one serialization per dialect, not per socket
+    const texts = { A: JSON.stringify(heartbeatMessage('A', beat, alive)), T: JSON.stringify(heartbeatMessage('T', beat, alive)) };
+    for (const client of this.#clients) if (this.#canSend(client, now)) this.#send(client, texts[client.dialect]);
   }
 }

@@ -33,8 +33,8 @@ function tokenOf(request: FastifyRequest): string | undefined {
   return apiKeyFrom(request) ?? (typeof query.api_key === 'string' ? query.api_key : undefined);
 }
 
-/** The WebSocket endpoints and their fan-out hub (spec §3.8, §4.5). */
-export function registerWsRoutes(scope: FastifyInstance, deps: WsRouteDeps): void {
+/** The WebSocket endpoints and their fan-out hub (spec §3.8, §4.5); the hub is returned for the metrics. */
+export function registerWsRoutes(scope: FastifyInstance, deps: WsRouteDeps): WsHub {
   const { keys, settings } = deps;
   const hub = new WsHub(deps.cache, {
     batchIntervalMs: settings.SQUIRREL_WEBSOCKET_BATCH_INTERVAL_MS,
@@ -77,4 +77,5 @@ export function registerWsRoutes(scope: FastifyInstance, deps: WsRouteDeps): voi
   scope.get('/v1/ws/status', { schema: { tags } }, async () => hub.status());
 
   scope.addHook('preClose', async () => hub.close());
+  return hub;
 }
