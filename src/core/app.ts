@@ -66,10 +66,10 @@ export interface BurrowApp<S extends SettingsSpec = SettingsSpec> {
   readonly migrations: Record<string, Migration>;
   /**
    * how this app's outbound deliveries behave: which destinations the SSRF guard lets through (loopback
-   * and private networks are blocked unless allowed) and the retry timing; link-local and metadata
-   * addresses are always blocked
+   * and private networks are blocked unless allowed), the retry timing and the status policy;
+   * link-local and metadata addresses are always blocked
    */
-  outbound?(settings: Settings<S>): SsrfGuardOptions & Pick<OutboundOptions, 'retryDelaysMs' | 'maxAttempts' | 'timeoutMs' | 'concurrency'>;
+  outbound?(settings: Settings<S>): SsrfGuardOptions & Pick<OutboundOptions, 'retryDelaysMs' | 'maxAttempts' | 'timeoutMs' | 'concurrency' | 'policy'>;
   /** largest accepted body for this app's routes, in bytes (platform default otherwise) */
   bodyLimit?(settings: Settings<S>): number;
   /** mounts routes on the app's encapsulated Fastify scope and defines its job handlers */

@@ -3,19 +3,37 @@ import { uuidv7 } from '../secrets/index.ts';
 import { deliver, type DeliveryResult } from './deliver.ts';
 import { createOutboundRepository, type AttemptOutcome, type DeliveryRow, type OutboundSchema } from './repository.ts';
 import { signBody, standardWebhookHeaders } from './signing.ts';
-import type { DeliveryListener, DeliverySigning, NewDelivery, Outbound, OutboundDelivery, OutboundOptions } from './types.ts';
+import type { DeliveryListener, DeliveryPolicy, DeliverySigning, NewDelivery, Outbound, OutboundDelivery, OutboundOptions } from './types.ts';
 
 /** How long past its timeout an attempt's claim lasts before another instance may assume it died. */
 const LEASE_MARGIN_MS = 30_000;
 
-/** Worth another try: the receiver may recover. A refusal (4xx, blocked, bad URL) will not change. */
-function isRetryable(result: DeliveryResult): boolean {
+const DEFAULT_POLICY: DeliveryPolicy = { retryingStatus: 'pending', refusedStatus: 'failed', retry: 'transient' };
+
+/**
+ * Worth another try: the receiver may recover. A blocked or invalid destination never changes; under
+ * the `transient` policy neither does a refusal such as a 4xx.
+ */
+function isRetryable(result: DeliveryResult, retry: DeliveryPolicy['retry']): boolean {
   if (result.errorKind === 'timeout' || result.errorKind === 'transport') return true;
   if (result.errorKind !== 'http' || result.status === null) return false;
+  if (retry === 'any') return true;
   return result.status === 408 || result.status === 425 || result.status === 429 || result.status >= 500;
 }
 
-function toDelivery(row: DeliveryRow): OutboundDelivery {
+/**
+ * Stored among a delivery's headers, it names the header that gets each attempt's unix time. Not a
+ * valid header name, so it can never collide with one.
+ */
+const TIMESTAMP_HEADER_MARK = ':timestamp-header';
+
+/** The stored headers without the mark, and the header the mark names. */
+function splitHeaders(stored: string): { headers: Record<string, string>; timestampHeader: string | undefined } {
+  const { [TIMESTAMP_HEADER_MARK]: timestampHeader, ...headers } = JSON.parse(stored) as Record<string, string>;
+  return { headers, timestampHeader };
+}
+
+function toDelivery(row: DeliveryRow, waiting: readonly string[]): OutboundDelivery {
   const signing = row.signing === null ? null : (JSON.parse(row.signing) as DeliverySigning);
   return {
     id: row.id,
@@ -23,12 +41,12 @@ function toDelivery(row: DeliveryRow): OutboundDelivery {
     url: row.url,
     eventType: row.event_type,
     payload: row.payload,
-    headers: JSON.parse(row.headers) as Record<string, string>,
+    headers: splitHeaders(row.headers).headers,
     signingScheme: signing?.scheme ?? null,
     status: row.status,
     attempts: row.attempts,
     maxAttempts: row.max_attempts,
-    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at : null,
+    nextAttemptAt: waiting.includes(row.status) ? row.next_attempt_at : null,
     lastError: row.last_error,
     responseCode: row.response_code,
     durationMs: row.duration_ms,
@@ -47,8 +65,12 @@ export function createOutbound(options: OutboundOptions): Outbound {
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const leaseMs = timeoutMs + LEASE_MARGIN_MS;
+  const policy = options.policy ?? DEFAULT_POLICY;
+  if (policy.retryingStatus === policy.refusedStatus) throw new RangeError(`a refused delivery cannot keep the retrying status '${policy.retryingStatus}'`);
+  const waiting = [...new Set(['pending', policy.retryingStatus] as const)];
   const db = options.database.db as Kysely<OutboundSchema>;
-  const repository = createOutboundRepository(db);
+  const repository = createOutboundRepository(db, waiting);
+  const asDelivery = (row: DeliveryRow) => toDelivery(row, waiting);
   const listeners = new Set<DeliveryListener>();
   const inFlight = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   let running = false;
@@ -56,16 +78,17 @@ export function createOutbound(options: OutboundOptions): Outbound {
   let pumping: Promise<void> | undefined;
   let pumpAgain = false;
 
-  const newRow = (delivery: NewDelivery, nextAttemptAt: number, redeliveryOf: string | null = null): DeliveryRow => {
+  const newRow = (delivery: NewDelivery, nextAttemptAt: number): DeliveryRow => {
     const maxAttempts = delivery.maxAttempts ?? defaultMaxAttempts;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError(`maxAttempts must be a positive integer, got ${maxAttempts}`);
+    const headers = delivery.timestampHeader ? { ...delivery.headers, [TIMESTAMP_HEADER_MARK]: delivery.timestampHeader } : (delivery.headers ?? {});
     return {
-      id: uuidv7(),
+      id: delivery.id ?? uuidv7(),
       target: delivery.target,
       url: delivery.url,
       event_type: delivery.eventType,
       payload: delivery.payload,
-      headers: JSON.stringify(delivery.headers ?? {}),
+      headers: JSON.stringify(headers),
       signing: delivery.signing ? JSON.stringify(delivery.signing) : null,
       status: 'pending',
       attempts: 0,
@@ -74,14 +97,16 @@ export function createOutbound(options: OutboundOptions): Outbound {
       last_error: null,
       response_code: null,
       duration_ms: null,
-      redelivery_of: redeliveryOf,
+      redelivery_of: delivery.redeliveryOf ?? null,
       created_at: Date.now(),
       delivered_at: null,
+      priority: delivery.priority ?? 0,
     };
   };
 
   const attemptHeaders = (row: DeliveryRow): Record<string, string> => {
-    const headers = JSON.parse(row.headers) as Record<string, string>;
+    const { headers, timestampHeader } = splitHeaders(row.headers);
+    if (timestampHeader) headers[timestampHeader] = String(Math.floor(Date.now() / 1000));
     if (row.signing === null) return headers;
     const signing = JSON.parse(row.signing) as DeliverySigning;
     if (signing.scheme === 'hmac-sha256-hex') return { ...headers, [signing.header]: signBody(signing.secret, row.payload) };
@@ -95,11 +120,11 @@ export function createOutbound(options: OutboundOptions): Outbound {
     const common = { attempts, next_attempt_at: row.next_attempt_at, response_code: result.status, duration_ms: result.durationMs };
     if (result.ok) return { ...common, status: 'delivered', last_error: null, delivered_at: now };
     const lastError = result.error ?? 'Delivery failed';
-    if (!isRetryable(result)) return { ...common, status: 'failed', last_error: lastError, delivered_at: null };
+    if (!isRetryable(result, policy.retry)) return { ...common, status: policy.refusedStatus, last_error: lastError, delivered_at: null };
     if (attempts >= row.max_attempts) return { ...common, status: 'dead_letter', last_error: lastError, delivered_at: null };
     const scheduled = retryDelaysMs[Math.min(attempts - 1, retryDelaysMs.length - 1)] ?? 0;
     const delay = Math.max(scheduled, Math.min(result.retryAfterMs ?? 0, maxRetryAfterMs));
-    return { ...common, status: 'pending', next_attempt_at: now + delay, last_error: lastError, delivered_at: null };
+    return { ...common, status: policy.retryingStatus, next_attempt_at: now + delay, last_error: lastError, delivered_at: null };
   };
 
   const notify = async (delivery: OutboundDelivery, result: DeliveryResult) => {
@@ -119,12 +144,12 @@ export function createOutbound(options: OutboundOptions): Outbound {
       const result = await deliver({ url: row.url, headers: attemptHeaders(row), body: row.payload, timeoutMs, signal: controller.signal }, guard);
       if (result.errorKind === 'aborted') {
         await repository.release(row.id, Date.now());
-        return { delivery: toDelivery(row), result };
+        return { delivery: asDelivery(row), result };
       }
       const outcome = outcomeOf(row, result);
       await repository.recordAttempt(row.id, outcome);
-      const delivery = toDelivery({ ...row, ...outcome });
-      if (delivery.status === 'dead_letter' || delivery.status === 'failed') {
+      const delivery = asDelivery({ ...row, ...outcome });
+      if (delivery.status === 'dead_letter' || delivery.status === policy.refusedStatus) {
         logger.warn({ deliveryId: row.id, target: row.target, status: delivery.status, error: result.error }, 'outbound delivery gave up');
       }
       await notify(delivery, result);
@@ -184,13 +209,21 @@ export function createOutbound(options: OutboundOptions): Outbound {
     });
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const enqueue = async (delivery: NewDelivery, transaction?: Kysely<any>): Promise<OutboundDelivery | undefined> => {
+    const row = newRow(delivery, Date.now());
+    const store = transaction ? createOutboundRepository(transaction, waiting) : repository;
+    if (delivery.backlogLimit !== undefined && (await store.backlog(delivery.target)) >= delivery.backlogLimit) return undefined;
+    await store.insert(row);
+    if (!transaction) wake();
+    return asDelivery(row);
+  };
+
   return {
-    async enqueue(delivery, transaction) {
-      const row = newRow(delivery, Date.now());
-      await (transaction ? createOutboundRepository(transaction) : repository).insert(row);
-      wake();
-      return toDelivery(row);
-    },
+    // Only a delivery with a backlog limit can come back undefined, as the overloads say.
+    enqueue: enqueue as Outbound['enqueue'],
+
+    wake,
 
     async deliverNow(delivery) {
       // Born claimed, so the background pump leaves the first attempt to this call.
@@ -202,12 +235,12 @@ export function createOutbound(options: OutboundOptions): Outbound {
     async list(query = {}) {
       const filter = { target: query.target, status: query.status };
       const [rows, total] = await Promise.all([repository.list(filter, query.limit ?? 50, query.offset ?? 0), repository.count(filter)]);
-      return { items: rows.map(toDelivery), total };
+      return { items: rows.map(asDelivery), total };
     },
 
     async get(id) {
       const row = await repository.findById(id);
-      return row && toDelivery(row);
+      return row && asDelivery(row);
     },
 
     async redeliver(id) {
@@ -215,17 +248,28 @@ export function createOutbound(options: OutboundOptions): Outbound {
       if (!original) return undefined;
       const row = {
         ...newRow(
-          { target: original.target, url: original.url, eventType: original.event_type, payload: original.payload, maxAttempts: original.max_attempts },
+          {
+            target: original.target,
+            url: original.url,
+            eventType: original.event_type,
+            payload: original.payload,
+            maxAttempts: original.max_attempts,
+            priority: original.priority,
+            redeliveryOf: original.id,
+          },
           Date.now(),
-          original.id,
         ),
         headers: original.headers,
         signing: original.signing,
       };
       await repository.insert(row);
       wake();
-      return toDelivery(row);
+      return asDelivery(row);
     },
+
+    removeTarget: (target) => repository.deleteTarget(target),
+
+    purge: (status, before, chunkRows = 5000) => repository.purge(status, before, chunkRows),
 
     onResult(listener) {
       listeners.add(listener);

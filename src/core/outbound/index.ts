@@ -7,6 +7,7 @@ export { createOutbound } from './dispatcher.ts';
 export type { DeliveryStatus } from './repository.ts';
 export type {
   DeliveryListener,
+  DeliveryPolicy,
   DeliveryQuery,
   DeliverySigning,
   NewDelivery,

@@ -32,5 +32,14 @@ export const outboundMigrations: MigrationSet = {
         await db.schema.createIndex('outbound_deliveries_target').on('outbound_deliveries').columns(['target', 'created_at']).execute();
       },
     },
+    // Apps rank their deliveries (alerts before a stream of readings); the due index orders by it.
+    '0002_outbound_priority': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('outbound_deliveries').addColumn('priority', 'integer', (col) => col.notNull().defaultTo(0)).execute();
+        await db.schema.dropIndex('outbound_deliveries_due').execute();
+        await db.schema.createIndex('outbound_deliveries_due').on('outbound_deliveries').columns(['status', 'priority', 'next_attempt_at']).execute();
+      },
+    },
   },
 };

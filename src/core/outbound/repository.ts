@@ -20,6 +20,7 @@ export interface OutboundDeliveriesTable {
   redelivery_of: string | null;
   created_at: number;
   delivered_at: number | null;
+  priority: number;
 }
 
 export interface OutboundSchema {
@@ -38,8 +39,11 @@ export type AttemptOutcome = Pick<
   'status' | 'attempts' | 'next_attempt_at' | 'last_error' | 'response_code' | 'duration_ms' | 'delivered_at'
 >;
 
-/** All of outbound's SQL. */
-export function createOutboundRepository(db: Kysely<OutboundSchema>) {
+/**
+ * All of outbound's SQL. `waiting` are the statuses of deliveries that still have an attempt coming
+ * (`pending`, plus `failed` when the app's policy shows retries as failed).
+ */
+export function createOutboundRepository(db: Kysely<OutboundSchema>, waiting: readonly DeliveryStatus[] = ['pending']) {
   const filtered = (filter: DeliveryFilter) => {
     let query = db.selectFrom('outbound_deliveries');
     if (filter.target !== undefined) query = query.where('target', '=', filter.target);
@@ -70,18 +74,45 @@ export function createOutboundRepository(db: Kysely<OutboundSchema>) {
       return db
         .selectFrom('outbound_deliveries')
         .select(['id', 'next_attempt_at'])
-        .where('status', '=', 'pending')
+        .where('status', 'in', waiting)
         .where('next_attempt_at', '<=', now)
+        .orderBy('priority', 'desc')
         .orderBy('next_attempt_at')
         .limit(limit)
         .execute();
+    },
+
+    async backlog(target: string): Promise<number> {
+      const row = await db
+        .selectFrom('outbound_deliveries')
+        .select((eb) => eb.fn.countAll<number>().as('total'))
+        .where('target', '=', target)
+        .where('status', 'in', waiting)
+        .executeTakeFirstOrThrow();
+      return Number(row.total);
+    },
+
+    async deleteTarget(target: string): Promise<number> {
+      const result = await db.deleteFrom('outbound_deliveries').where('target', '=', target).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+
+    async purge(status: DeliveryStatus, before: number, chunkRows: number): Promise<number> {
+      let total = 0;
+      for (;;) {
+        const chunk = db.selectFrom('outbound_deliveries').select('id').where('status', '=', status).where('created_at', '<', before).limit(chunkRows);
+        const result = await db.deleteFrom('outbound_deliveries').where('id', 'in', chunk).executeTakeFirst();
+        const deleted = Number(result.numDeletedRows);
+        total += deleted;
+        if (deleted < chunkRows) return total;
+      }
     },
 
     async nextDueAt(): Promise<number | undefined> {
       const row = await db
         .selectFrom('outbound_deliveries')
         .select((eb) => eb.fn.min('next_attempt_at').as('next'))
-        .where('status', '=', 'pending')
+        .where('status', 'in', waiting)
         .executeTakeFirst();
       return row?.next == null ? undefined : Number(row.next);
     },
@@ -96,7 +127,7 @@ export function createOutboundRepository(db: Kysely<OutboundSchema>) {
         .updateTable('outbound_deliveries')
         .set({ next_attempt_at: leaseUntil })
         .where('id', '=', id)
-        .where('status', '=', 'pending')
+        .where('status', 'in', waiting)
         .where('next_attempt_at', '=', expectedNextAttemptAt)
         .executeTakeFirst();
       if (result.numUpdatedRows !== 1n) return undefined;
@@ -104,7 +135,7 @@ export function createOutboundRepository(db: Kysely<OutboundSchema>) {
     },
 
     async release(id: string, nextAttemptAt: number): Promise<void> {
-      await db.updateTable('outbound_deliveries').set({ next_attempt_at: nextAttemptAt }).where('id', '=', id).where('status', '=', 'pending').execute();
+      await db.updateTable('outbound_deliveries').set({ next_attempt_at: nextAttemptAt }).where('id', '=', id).where('status', 'in', waiting).execute();
     },
 
     async recordAttempt(id: string, outcome: AttemptOutcome): Promise<void> {

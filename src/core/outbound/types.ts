@@ -12,6 +12,8 @@ export type DeliverySigning =
   | { scheme: 'standard-webhooks'; secret: string };
 
 export interface NewDelivery {
+  /** the app's own id for the delivery (it may name it to receivers); a UUIDv7 when absent */
+  id?: string;
   /** the app's channel, webhook or provider id; list() filters on it */
   target: string;
   url: string;
@@ -21,7 +23,32 @@ export interface NewDelivery {
   headers?: Record<string, string>;
   /** signed afresh at every attempt; the secret is stored with the delivery but never returned */
   signing?: DeliverySigning;
+  /** a header set to the attempt's unix time (seconds) on every attempt */
+  timestampHeader?: string;
   maxAttempts?: number;
+  /** higher goes first among due deliveries (default 0) */
+  priority?: number;
+  /**
+   * Skip this delivery (enqueue answers undefined) while its target already has this many waiting
+   * (pending or retrying): a stream of readings must not pile up behind a receiver that is down.
+   */
+  backlogLimit?: number;
+  /** the delivery this one repeats */
+  redeliveryOf?: string;
+}
+
+/**
+ * What statuses mean and which failures are retried; one policy per app. The default: a delivery
+ * waiting for a retry stays `pending`, a refusal (blocked, 4xx) ends `failed`, and only transient
+ * failures (timeouts, transport errors, 408/425/429/5xx) are retried.
+ */
+export interface DeliveryPolicy {
+  /** the status of a delivery waiting for its next attempt after a failure */
+  retryingStatus: 'pending' | 'failed';
+  /** the final status of a delivery that will not be retried before its attempts run out */
+  refusedStatus: 'failed' | 'dead_letter';
+  /** `transient`: timeouts, transport errors, 408/425/429/5xx; `any`: every failure but a blocked or invalid destination */
+  retry: 'transient' | 'any';
 }
 
 export interface OutboundDelivery {
@@ -32,11 +59,11 @@ export interface OutboundDelivery {
   payload: string;
   headers: Record<string, string>;
   signingScheme: DeliverySigning['scheme'] | null;
-  /** pending: will be tried (again); failed: refused for good (blocked, 4xx); dead_letter: retries exhausted */
+  /** as the app's DeliveryPolicy defines: waiting for an attempt, delivered, refused, retries exhausted */
   status: DeliveryStatus;
   attempts: number;
   maxAttempts: number;
-  /** epoch ms of the next try while pending, else null */
+  /** epoch ms of the next try while one is due, else null */
   nextAttemptAt: number | null;
   lastError: string | null;
   responseCode: number | null;
@@ -54,9 +81,16 @@ export interface DeliveryQuery extends DeliveryFilter {
 }
 
 export interface Outbound {
-  /** stores a pending delivery; pass a transaction to commit it with the event that caused it */
+  /**
+   * Stores a pending delivery; pass a transaction to commit it with the event that caused it (then
+   * call wake() after the commit). Undefined when the target's backlog limit skipped it.
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  enqueue(delivery: NewDelivery, transaction?: Kysely<any>): Promise<OutboundDelivery>;
+  enqueue(delivery: NewDelivery & { backlogLimit?: undefined }, transaction?: Kysely<any>): Promise<OutboundDelivery>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  enqueue(delivery: NewDelivery, transaction?: Kysely<any>): Promise<OutboundDelivery | undefined>;
+  /** looks for due deliveries now instead of at the next poll */
+  wake(): void;
   /** stores and makes the first attempt at once (test buttons); retries, if any, follow in the background */
   deliverNow(delivery: NewDelivery): Promise<{ delivery: OutboundDelivery; result: DeliveryResult }>;
   /** newest first */
@@ -64,6 +98,10 @@ export interface Outbound {
   get(id: string): Promise<OutboundDelivery | undefined>;
   /** a new pending delivery with the same target, URL, event, payload and headers; undefined if `id` is unknown */
   redeliver(id: string): Promise<OutboundDelivery | undefined>;
+  /** deletes every delivery of a target (its webhook is gone); attempts in flight finish unrecorded */
+  removeTarget(target: string): Promise<number>;
+  /** deletes deliveries of one status created before `before` (epoch ms), `chunkRows` per statement */
+  purge(status: DeliveryStatus, before: number, chunkRows?: number): Promise<number>;
   /** called after every recorded attempt, so apps can keep their own delivery logs; returns an unsubscribe */
   onResult(listener: DeliveryListener): () => void;
   start(): Promise<void>;
@@ -81,6 +119,8 @@ export interface OutboundOptions {
   retryDelaysMs?: readonly number[];
   /** default: one more than the retry delays */
   maxAttempts?: number;
+  /** default: retrying deliveries stay `pending`, refusals end `failed`, transient failures retried */
+  policy?: DeliveryPolicy;
   timeoutMs?: number;
   /** a receiver's Retry-After is honoured up to this */
   maxRetryAfterMs?: number;

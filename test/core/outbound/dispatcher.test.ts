@@ -68,7 +68,7 @@ async function setup(answer: (index: number) => Answer, options: Partial<Outboun
   return { receiver, outbound, recorder: recordResults(outbound) };
 }
 
-function webhook(receiver: Receiver, overrides: Partial<NewDelivery> = {}): NewDelivery {
+function webhook(receiver: Receiver, overrides: Partial<Omit<NewDelivery, 'backlogLimit'>> = {}): NewDelivery & { backlogLimit?: undefined } {
   return {
     target: 'hook-1',
     url: receiver.url,
@@ -287,5 +287,101 @@ describe('outbound dispatcher', () => {
   it('rejects a maxAttempts below 1', async () => {
     const { receiver, outbound } = await setup(() => ({ status: 200 }));
     await assert.rejects(outbound.enqueue(webhook(receiver, { maxAttempts: 0 })), RangeError);
+  });
+});
+
+describe('outbound dispatcher with an app policy (failed while retrying, then dead_letter)', () => {
+  const policy = { retryingStatus: 'failed', refusedStatus: 'dead_letter', retry: 'any' } as const;
+  /** resolves once `count` attempts have been recorded */
+  const attempts = (recorder: ReturnType<typeof recordResults>, count: number) =>
+    new Promise<void>((resolve) => {
+      const check = () => (recorder.results.length >= count ? resolve() : setTimeout(check, 10));
+      check();
+    });
+
+  it('shows a waiting retry as failed with its next attempt, retries a 4xx, and dead-letters after the last attempt', async () => {
+    const { receiver, outbound, recorder } = await setup(() => ({ status: 404 }), { policy });
+    await outbound.start();
+    const queued = await outbound.enqueue(webhook(receiver));
+    await attempts(recorder, 3);
+    assert.deepEqual(
+      recorder.results.map((r) => [r.delivery.status, r.delivery.attempts, r.delivery.lastError, r.delivery.nextAttemptAt === null]),
+      [
+        ['failed', 1, 'HTTP 404', false],
+        ['failed', 2, 'HTTP 404', false],
+        ['dead_letter', 3, 'HTTP 404', true],
+      ],
+    );
+    assert.equal((await outbound.get(queued.id))?.status, 'dead_letter');
+    assert.equal(receiver.received.length, 3);
+  });
+
+  it('dead-letters a blocked destination at once', async () => {
+    const { receiver, outbound, recorder } = await setup(() => ({ status: 200 }), { policy, guard: createSsrfGuard() });
+    await outbound.start();
+    await outbound.enqueue(webhook(receiver));
+    await attempts(recorder, 1);
+    assert.deepEqual(recorder.results.map((r) => [r.delivery.status, r.delivery.attempts, r.delivery.lastError]), [['dead_letter', 1, 'Blocked destination address']]);
+    assert.equal(receiver.received.length, 0);
+  });
+
+  it('refuses a policy whose retrying and refused statuses are the same', async () => {
+    testDb = await openTestDatabase('outbound');
+    cleanups.push(() => testDb.dispose());
+    assert.throws(
+      () => createOutbound({ database: testDb.database, logger: pino({ level: 'silent' }), guard: loopbackGuard, policy: { retryingStatus: 'failed', refusedStatus: 'failed', retry: 'any' } }),
+      RangeError,
+    );
+  });
+
+  it('uses the app\'s delivery id and stamps each attempt\'s unix time in the named header', async () => {
+    const { receiver, outbound, recorder } = await setup((index) => ({ status: index === 0 ? 500 : 200 }), { policy, retryDelaysMs: [1100] });
+    await outbound.start();
+    const queued = await outbound.enqueue(webhook(receiver, { id: 'dlv_app_chosen', timestampHeader: 'X-Webhook-Timestamp', headers: { 'x-webhook-delivery': 'dlv_app_chosen' } }));
+    assert.equal(queued.id, 'dlv_app_chosen');
+    await attempts(recorder, 2);
+    const stamps = receiver.received.map((r) => Number(r.headers['x-webhook-timestamp']));
+    assert.equal(stamps.length, 2);
+    assert.ok(stamps.every((stamp) => Math.abs(stamp - Date.now() / 1000) < 10), String(stamps));
+    assert.ok(stamps[1]! > stamps[0]!, `each attempt stamped afresh: ${stamps}`);
+    assert.equal(receiver.received[0]!.headers['x-webhook-delivery'], 'dlv_app_chosen');
+    assert.deepEqual(queued.headers, { 'x-webhook-delivery': 'dlv_app_chosen' }, 'the timestamp mark is not a header');
+    assert.equal((await outbound.get('dlv_app_chosen'))?.status, 'delivered');
+  });
+
+  it('skips a delivery while its target has backlogLimit waiting, counting retries as waiting', async () => {
+    const { receiver, outbound } = await setup(() => ({ status: 200 }), { policy });
+    const capped = (payload: string, target = 'stream') => outbound.enqueue({ ...webhook(receiver, { target, payload }), backlogLimit: 2 });
+    assert.ok(await capped('{"n":1}'));
+    assert.ok(await capped('{"n":2}'));
+    assert.equal(await capped('{"n":3}'), undefined, 'third reading skipped');
+    assert.ok(await capped('{"n":1}', 'other'), 'other targets are not affected');
+    await outbound.start();
+    const deadline = Date.now() + 10_000;
+    while ((await outbound.list({ target: 'stream', status: 'delivered' })).total < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.ok(await capped('{"n":4}'), 'accepted again once the backlog drained');
+  });
+
+  it('attempts higher priority deliveries first', async () => {
+    const { receiver, outbound } = await setup(() => ({ status: 200 }), { policy, concurrency: 1 });
+    await outbound.enqueue(webhook(receiver, { payload: '{"n":"low-1"}' }));
+    await outbound.enqueue(webhook(receiver, { payload: '{"n":"low-2"}' }));
+    await outbound.enqueue(webhook(receiver, { payload: '{"n":"high"}', priority: 10 }));
+    await outbound.start();
+    await receiver.waitFor(3);
+    assert.equal(receiver.received[0]!.body.toString(), '{"n":"high"}');
+  });
+
+  it('removeTarget deletes a target\'s deliveries; purge deletes one status older than a time', async () => {
+    const { receiver, outbound } = await setup(() => ({ status: 200 }), { policy });
+    await outbound.enqueue(webhook(receiver, { target: 'gone' }));
+    await outbound.enqueue(webhook(receiver, { target: 'gone' }));
+    const kept = await outbound.enqueue(webhook(receiver, { target: 'kept' }));
+    assert.equal(await outbound.removeTarget('gone'), 2);
+    assert.deepEqual((await outbound.list()).items.map((d) => d.id), [kept.id]);
+    assert.equal(await outbound.purge('pending', kept.createdAt), 0, 'created at the cut: kept');
+    assert.equal(await outbound.purge('delivered', Date.now() + 1000), 0, 'other status: kept');
+    assert.equal(await outbound.purge('pending', Date.now() + 1000, 1), 1);
+    assert.equal((await outbound.list()).total, 0);
   });
 });
