@@ -4,6 +4,7 @@
  * printed with every figure because the bench machine is shared.
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import os from 'node:os';
 import readline from 'node:readline';
@@ -14,6 +15,15 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A UDP port nobody holds right now: the CA repeater port of a bench's own client. */
+export async function freeUdpPort(): Promise<number> {
+  const socket = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
   return port;
 }
 
