@@ -1,7 +1,10 @@
 /**
  * http-baseline: req/s and p99 of a trivial route on bare Fastify, against an API-key-authenticated JSON
- * GET through burrow's full core stack (request ids, security headers, metrics, envelopes, a database
- * lookup of the hashed key and a query). Target: burrow ≥ 70 % of bare Fastify's req/s, same run.
+ * GET through burrow's full core stack (request ids, security headers, metrics, envelopes, the key checked
+ * through the core credential cache). Target: burrow ≥ 70 % of bare Fastify's req/s, same run.
+ * Also measured: the key read from SQLite on every request, both through burrow and by hand on bare
+ * Fastify — the gap between those two is the core's own cost — and the key check plus a list query.
+ * Every process runs at the highest priority the bench may set, so other work on the machine skews less.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -20,10 +23,21 @@ interface Target {
   cpuMicros(): Promise<number>;
 }
 
-async function startTarget(mode: 'bare' | 'burrow'): Promise<Target> {
+/** -20 needs privileges; without them the run goes on at normal priority and says so. */
+function raisePriority(pid = 0): boolean {
+  try {
+    os.setPriority(pid, -20);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function startTarget(mode: 'bare' | 'bare-db' | 'burrow'): Promise<Target> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./_support/http-target.ts', import.meta.url).pathname, mode], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
+  raisePriority(child.pid);
   const lines = readline.createInterface({ input: child.stdout! });
   const [first] = (await once(lines, 'line')) as [string];
   const cpuMicros = async () => {
@@ -51,11 +65,16 @@ async function load(target: Target, path: string, headers: Record<string, string
 
 export async function run(): Promise<void> {
   const loadAverage = os.loadavg()[0]!;
+  const prioritised = raisePriority();
   const bareResult = await load(await startTarget('bare'), '/hello');
-  const me = await startTarget('burrow');
-  const meResult = await load(me, '/bench/me', { 'x-api-key': me.token! });
-  const list = await startTarget('burrow');
-  const listResult = await load(list, '/bench/items', { 'x-api-key': list.token! });
+  const authenticated = async (mode: 'bare-db' | 'burrow', path: string) => {
+    const target = await startTarget(mode);
+    return load(target, path, { 'x-api-key': target.token! });
+  };
+  const meResult = await authenticated('burrow', '/bench/me');
+  const meDbResult = await authenticated('burrow', '/bench/me-db');
+  const bareDbResult = await authenticated('bare-db', '/bench/me-db');
+  const listResult = await authenticated('burrow', '/bench/items');
 
   const ratio = meResult.rps / bareResult.rps;
   const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
@@ -63,10 +82,13 @@ export async function run(): Promise<void> {
     `${r.rps.toFixed(0)} req/s, p99 ${r.p99} ms, ${r.cpuMicrosPerRequest.toFixed(1)} µs server CPU/request, errors ${r.errors} — ` +
     `${percent(r.rps / bareResult.rps)} of bare req/s, ${percent(bareResult.cpuMicrosPerRequest / r.cpuMicrosPerRequest)} of its CPU efficiency`;
   const lines = [
-    `load average at start: ${loadAverage.toFixed(1)}`,
-    `bare Fastify GET /hello:                         ${describe(bareResult)}`,
-    `burrow GET /bench/me (API key looked up in DB):  ${describe(meResult)}`,
-    `burrow GET /bench/items (API key + list query):  ${describe(listResult)}`,
+    `load average at start: ${loadAverage.toFixed(1)}; processes at priority -20: ${prioritised ? 'yes' : 'no (not permitted)'}`,
+    `bare Fastify GET /hello:                                  ${describe(bareResult)}`,
+    `burrow GET /bench/me (key via core credential cache):     ${describe(meResult)}`,
+    `burrow GET /bench/me-db (key read from SQLite each time): ${describe(meDbResult)}`,
+    `bare Fastify, same SQLite key read by hand:               ${describe(bareDbResult)}`,
+    `burrow GET /bench/items (cached key + list query):        ${describe(listResult)}`,
+    `core overhead with the same per-request database read: ${(meDbResult.cpuMicrosPerRequest - bareDbResult.cpuMicrosPerRequest).toFixed(1)} µs CPU/request`,
     `target: the authenticated JSON GET at ≥ 70 % of bare Fastify's req/s — ${ratio >= 0.7 ? 'MET' : 'NOT MET'} (${percent(ratio)})`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -100,24 +100,26 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: (request) => http.genReqId(request),
-    // A silent logger has nothing to bind a request id to; skipping the per-request child saves its cost.
-    childLoggerFactory: (parent, bindings, childOptions) => (parent.level === 'silent' ? parent : parent.child(bindings, childOptions)),
     bodyLimit: config.BURROW_BODY_LIMIT,
     trustProxy: config.BURROW_TRUST_PROXY,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });
+  // A silent logger has nothing to bind a request id to; skipping the per-request child saves its cost.
+  // (Fastify takes the factory only through this setter: a `childLoggerFactory` constructor option is ignored.)
+  fastify.setChildLoggerFactory((parent, bindings, childOptions) => (parent.level === 'silent' ? parent : parent.child(bindings, childOptions)));
   http.install(fastify);
   const { owners } = http;
-  instrumentHttp(fastify, metrics, (url) => owners.ownerOf(url)?.id ?? 'platform');
   let shuttingDown = false;
   // Responses finishing during shutdown close their keep-alive connection, so close() need not wait for
-  // the clients' idle timeout.
+  // the clients' idle timeout. (A hook rather than a 'request' listener added at shutdown: requests
+  // already in flight then must close their connection too.)
   fastify.addHook('onSend', (_request, reply, payload, done) => {
     if (shuttingDown) reply.header('connection', 'close');
     done(null, payload);
   });
+  instrumentHttp(fastify, metrics, (url) => owners.ownerOf(url)?.id ?? 'platform');
   await fastify.register(websocket, {
     options: { maxPayload: 16 * 1024 * 1024 },
     // Clients learn the server is going away (1001) rather than seeing a bare close (1005).

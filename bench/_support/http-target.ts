@@ -1,18 +1,21 @@
 /**
  * A server for the http-baseline scenario, run in its own process so the load generator does not share
- * its event loop: `bare` is plain Fastify with a trivial route; `burrow` is the full core stack with an
- * API-key-authenticated JSON route backed by the app's database. Prints `{"url": …}` once listening.
+ * its event loop. `bare` is plain Fastify with a trivial route; `bare-db` is plain Fastify doing the same
+ * key check as burrow's `/bench/me-db` by hand (SHA-256 + one prepared better-sqlite3 read), which tells
+ * the app's own work apart from the core's overhead; `burrow` is the full core stack with API-key routes.
+ * Prints `{"url": …}` once listening.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import type { Kysely } from 'kysely';
 import { defineApp } from '../../src/core/app.ts';
 import { prepareQuery } from '../../src/core/db/index.ts';
 import { AppError } from '../../src/core/http/index.ts';
-import { generateToken, hashToken } from '../../src/core/secrets/index.ts';
+import { createCredentialCache, generateToken, hashToken } from '../../src/core/secrets/index.ts';
 import { createServer } from '../../src/server.ts';
 
 interface BenchSchema {
@@ -22,10 +25,33 @@ interface BenchSchema {
 
 const mode = process.argv[2];
 
+function benchDataDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-'));
+}
+
 async function bare(): Promise<string> {
   const fastify = Fastify({ logger: false });
   fastify.get('/hello', async () => ({ hello: 'world' }));
   return fastify.listen({ host: '127.0.0.1', port: 0 });
+}
+
+/** The same pragmas as the core's SQLite databases, so the only difference from burrow is the stack. */
+async function bareWithDatabaseKeyCheck(): Promise<{ url: string; token: string }> {
+  const token = generateToken('bk_');
+  const sqlite = new Database(path.join(benchDataDir(), 'bare.db'));
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = NORMAL');
+  sqlite.exec('create table api_keys (token_hash text primary key, name text)');
+  sqlite.prepare('insert into api_keys values (?, ?)').run(hashToken(token), 'bench');
+  const findKey = sqlite.prepare('select name from api_keys where token_hash = ?');
+  const fastify = Fastify({ logger: false });
+  fastify.get('/bench/me-db', async (request, reply) => {
+    const key = request.headers['x-api-key'];
+    const found = typeof key === 'string' && (findKey.all([hashToken(key)])[0] as { name: string } | undefined);
+    if (!found) return reply.code(401).send({ code: 'invalid_api_key', detail: 'Missing or invalid API key' });
+    return { key: found.name, authenticated: true };
+  });
+  return { url: await fastify.listen({ host: '127.0.0.1', port: 0 }), token };
 }
 
 async function burrow(): Promise<{ url: string; token: string }> {
@@ -54,18 +80,32 @@ async function burrow(): Promise<{ url: string; token: string }> {
         db.selectFrom('api_keys').select('name').where('token_hash', '=', hash),
       );
       const listItems = prepareQuery<Record<string, never>, BenchSchema['items']>(() => db.selectFrom('items').selectAll().orderBy('id'));
+      // Two ways to check a key: the core's credential cache (what an app without a "no cache" rule in its
+      // contract uses), and a database read on every request (what squirrel's contract demands).
+      const keys = createCredentialCache({
+        ttlMs: 5_000,
+        lookup: async (hash) => (await findKey(ctx.database, { hash })).rows[0],
+        bus: ctx.bus,
+        topic: 'bench.keys.invalidate',
+      });
       const callers = new WeakMap<object, { name: string }>();
       scope.addHook('onRequest', async (request) => {
         const key = request.headers['x-api-key'];
-        const found = typeof key === 'string' && (await findKey(ctx.database, { hash: hashToken(key) })).rows[0];
+        let found: { name: string } | undefined;
+        if (typeof key === 'string') {
+          const checkedInDatabase = (request.routeOptions.config as { keyCheck?: 'database' }).keyCheck === 'database';
+          found = checkedInDatabase ? (await findKey(ctx.database, { hash: hashToken(key) })).rows[0] : await keys.verify(key);
+        }
         if (!found) throw new AppError(401, 'invalid_api_key', 'Missing or invalid API key');
         callers.set(request, found);
       });
-      scope.get('/bench/me', async (request) => ({ key: callers.get(request)!.name, authenticated: true }));
+      const me = async (request: object) => ({ key: callers.get(request)!.name, authenticated: true });
+      scope.get('/bench/me', me);
+      scope.get('/bench/me-db', { config: { keyCheck: 'database' } }, me);
       scope.get('/bench/items', async () => (await listItems(ctx.database, {})).rows);
     },
   });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-'));
+  const dataDir = benchDataDir();
   const server = await createServer({
     apps: [app],
     env: { ...process.env, BURROW_DATA_DIR: dataDir, BURROW_PORT: '0', BURROW_LOG_LEVEL: 'silent' },
@@ -74,7 +114,7 @@ async function burrow(): Promise<{ url: string; token: string }> {
   return { url: await server.listen(), token };
 }
 
-const result = mode === 'bare' ? { url: await bare() } : await burrow();
+const result = mode === 'bare' ? { url: await bare() } : mode === 'bare-db' ? await bareWithDatabaseKeyCheck() : await burrow();
 process.stdout.write(`${JSON.stringify(result)}\n`);
 // Each line on stdin asks for the CPU time used so far, so the bench can compute CPU per request,
 // a figure that holds up better than req/s on a machine shared with other work.

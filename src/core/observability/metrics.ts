@@ -1,15 +1,89 @@
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type MetricValueWithName } from 'prom-client';
+
+type HttpLabels = { app: string; method: string; route: string; status_code: string };
+
+/** One labelled series of a LatencyHistogram: the counts an observation touches, nothing else. */
+export class LatencySeries {
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly labels: HttpLabels,
+    private readonly bounds: readonly number[],
+  ) {
+    this.counts = new Float64Array(bounds.length);
+  }
+
+  observe(seconds: number): void {
+    const { bounds } = this;
+    let i = 0;
+    while (i < bounds.length && seconds > bounds[i]!) i += 1;
+    if (i < bounds.length) this.counts[i]! += 1;
+    this.sum += seconds;
+    this.count += 1;
+  }
+}
+
+/**
+ * The request-latency histogram, exposed in Prometheus' histogram format through the registry.
+ * prom-client's own Histogram validates and hashes the label set on every observe, even through a bound
+ * child; this one hands out series objects once per label set, so the per-request cost is a bucket scan.
+ */
+export class LatencyHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly name: string;
+  readonly help: string;
+  readonly #bounds: readonly number[];
+  readonly #series = new Map<string, LatencySeries>();
+
+  constructor(registry: Registry, options: { name: string; help: string; buckets: readonly number[] }) {
+    this.name = options.name;
+    this.help = options.help;
+    this.#bounds = [...options.buckets].sort((a, b) => a - b);
+    registry.registerMetric(this as never);
+  }
+
+  labels(labels: HttpLabels): LatencySeries {
+    const key = `${labels.app}\u0000${labels.method}\u0000${labels.route}\u0000${labels.status_code}`;
+    let series = this.#series.get(key);
+    if (!series) {
+      series = new LatencySeries({ ...labels }, this.#bounds);
+      this.#series.set(key, series);
+    }
+    return series;
+  }
+
+  reset(): void {
+    this.#series.clear();
+  }
+
+  /** what the registry reads at scrape time, in the shape of prom-client's own metrics */
+  async get(): Promise<{ name: string; help: string; type: 'histogram'; aggregator: 'sum'; values: MetricValueWithName<string>[] }> {
+    const values: MetricValueWithName<string>[] = [];
+    for (const series of this.#series.values()) {
+      let cumulative = 0;
+      this.#bounds.forEach((le, i) => {
+        cumulative += series.counts[i]!;
+        values.push({ metricName: `${this.name}_bucket`, labels: { le, ...series.labels }, value: cumulative });
+      });
+      values.push({ metricName: `${this.name}_bucket`, labels: { le: '+Inf', ...series.labels }, value: series.count });
+      values.push({ metricName: `${this.name}_sum`, labels: series.labels, value: series.sum });
+      values.push({ metricName: `${this.name}_count`, labels: series.labels, value: series.count });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
 
 /** The process's Prometheus metrics, exposed at `/metrics`. */
 export class PlatformMetrics {
   readonly registry = new Registry();
-  readonly httpDuration = new Histogram({
+  readonly httpDuration = new LatencyHistogram(this.registry, {
     name: 'burrow_http_request_duration_seconds',
     help: 'HTTP request latency by app and route',
-    labelNames: ['app', 'method', 'route', 'status_code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
   });
   readonly jobs = new Gauge({
     name: 'burrow_jobs',
@@ -48,9 +122,8 @@ export class PlatformMetrics {
 
 /** Latency of every request, labelled by the app owning the URL and the route pattern (never the raw URL). */
 export function instrumentHttp(fastify: FastifyInstance, metrics: PlatformMetrics, appOf: (url: string) => string): void {
-  // prom-client hashes the label object on every observe; the series per (app, method, route, status) is
-  // resolved once and reused, which keeps the hook cheap on the hot path.
-  const series = new Map<string, { observe(value: number): void }>();
+  // The series per (app, method, route, status) is resolved once and reused: the hook stays cheap.
+  const series = new Map<string, LatencySeries>();
   fastify.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url;
     // A route pattern belongs to one app; unmatched requests are told apart by the app owning their URL.
