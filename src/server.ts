@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { AppContext, BurrowApp } from './core/app.ts';
@@ -176,9 +176,14 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
       leader: (key, timing) => createLeaderElection({ ...timing, key: `${redisPrefix}:leader:${key}`, redis, instanceId, logger: appLogger }),
       announce: (message) => announce(app.id, message),
       onClose: (fn) => closers.push(fn),
+      onUnrouted: (fn) => unrouted.push(fn),
     };
     fs.mkdirSync(filesDir, { recursive: true });
-    for (const prefix of app.prefixes) owners.add(prefix, { id: app.id, envelope: app.envelope, requestIds: app.requestIds });
+    const unrouted: ((request: FastifyRequest, reply: FastifyReply) => void)[] = [];
+    const onUnrouted = (request: FastifyRequest, reply: FastifyReply) => {
+      for (const fn of unrouted) fn(request, reply);
+    };
+    for (const prefix of app.prefixes) owners.add(prefix, { id: app.id, envelope: app.envelope, requestIds: app.requestIds, onUnrouted });
     const entry: MountedApp = { app, ctx, database, jobs, outbound, closers };
     await fastify.register(async (scope) => {
       entry.scope = scope;

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -43,6 +43,11 @@ export interface AppContext<S extends SettingsSpec = SettingsSpec> {
   announce(message: string): void;
   /** registers work to run when the server stops, in reverse order of registration */
   onClose(fn: () => Promise<void> | void): void;
+  /**
+   * registers what to add to the core's replies for the app's URLs that no route of the app handled
+   * (404, 405, requests refused before routing): the app's scope hooks never run for those
+   */
+  onUnrouted(fn: (request: FastifyRequest, reply: FastifyReply) => void): void;
 }
 
 export interface BurrowApp<S extends SettingsSpec = SettingsSpec> {

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { AppContext } from '../../core/app.ts';
 import { errors } from './errors.ts';
 
 /*
@@ -28,17 +29,21 @@ function allowOrigin(reply: FastifyReply, origin: string): void {
 /**
  * Installs CORS on the webmacs scope. Preflights are answered by an OPTIONS twin of every webmacs route
  * (not a wildcard: `/api/v1/<unknown>` must stay a 404 for every method). Call before any route is added.
+ * Upstream's middleware wraps every response, so the core's 404/405 answers for webmacs paths, which no
+ * scope hook sees, get the same headers through `onUnrouted`.
  */
-export function installCors(scope: FastifyInstance, origins: readonly string[]): void {
+export function installCors(scope: FastifyInstance, ctx: Pick<AppContext, 'onUnrouted'>, origins: readonly string[]): void {
   const allowed = new Set(origins);
   const methodsByUrl = new Map<string, Set<string>>();
-
-  scope.addHook('onRequest', async (request, reply) => {
+  const decorate = (request: FastifyRequest, reply: FastifyReply) => {
     const origin = header(request, 'origin');
     if (origin === undefined || !allowed.has(origin) || isPreflight(request)) return;
     allowOrigin(reply, origin);
     reply.header('access-control-expose-headers', EXPOSED_HEADERS);
-  });
+  };
+
+  scope.addHook('onRequest', async (request, reply) => decorate(request, reply));
+  ctx.onUnrouted(decorate);
 
   scope.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];

@@ -54,7 +54,7 @@ export const webmacsApp = defineApp({
   async register(scope, ctx) {
     const wm = createWebmacsContext(ctx, loadSecretKey(ctx.settings, ctx.filesDir));
     installWebmacsHttp(scope);
-    installCors(scope, ctx.settings.WEBMACS_CORS_ORIGINS);
+    installCors(scope, ctx, ctx.settings.WEBMACS_CORS_ORIGINS);
     installRateLimit(scope, {
       store: ctx.rateLimitStore,
       perMinute: ctx.settings.WEBMACS_RATE_LIMIT_PER_MINUTE,

@@ -13,6 +13,12 @@ export interface EnvelopeOwner {
   envelope: ErrorEnvelope;
   /** 'generate' ignores a client's X-Request-Id (some seeds never trust it); default 'accept' */
   requestIds?: 'accept' | 'generate';
+  /**
+   * Runs on replies the core sends for this owner's URLs without any of its routes or hooks having run
+   * (unknown path, wrong method, a request refused before routing), so headers the app's own hooks would
+   * set (CORS) are not missing from exactly those answers.
+   */
+  onUnrouted?(request: FastifyRequest, reply: FastifyReply): void;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -80,7 +86,12 @@ export interface HttpCore {
 export function createHttpCore(): HttpCore {
   const owners = new PrefixOwners<EnvelopeOwner>();
   const methods = new MethodIndex();
-  const envelopeFor = (url: string) => owners.ownerOf(url)?.envelope ?? platformEnvelope;
+  // Only the core's root handlers call this: an app scope's own error handler runs after its hooks.
+  const answerUnrouted = (request: FastifyRequest, reply: FastifyReply, problem: Problem) => {
+    const owner = owners.ownerOf(request.url);
+    owner?.onUnrouted?.(request, reply);
+    return sendProblem(reply, owner?.envelope ?? platformEnvelope, problem);
+  };
   return {
     owners,
     genReqId(request) {
@@ -95,13 +106,13 @@ export function createHttpCore(): HttpCore {
         reply.headers(SECURITY_HEADERS);
         done();
       });
-      fastify.setErrorHandler((error, request, reply) => sendProblem(reply, envelopeFor(request.url), problemFromError(error)));
+      fastify.setErrorHandler((error, request, reply) => answerUnrouted(request, reply, problemFromError(error)));
       fastify.setNotFoundHandler((request, reply) => {
         const allow = methods.allowedMethods(request.url);
         const problem: Problem = allow.length
           ? { kind: 'method_not_allowed', status: 405, message: 'Method Not Allowed', allow }
           : { kind: 'not_found', status: 404, message: 'Not Found' };
-        return sendProblem(reply, envelopeFor(request.url), problem);
+        return answerUnrouted(request, reply, problem);
       });
     },
   };

@@ -73,6 +73,20 @@ describe('webmacs CORS (spec §2.7)', () => {
     assert.equal(unauthorized.statusCode, 401);
   });
 
+  it('the 404 of an unknown webmacs path and the 405 of a wrong method carry CORS headers too', async () => {
+    const unknown = await wm.request({ method: 'GET', url: '/api/v1/nope', headers: { origin: ORIGIN } });
+    const wrongMethod = await wm.request({ method: 'PUT', url: '/api/v1/auth/me', headers: { origin: ORIGIN } });
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(wrongMethod.statusCode, 405);
+    for (const res of [unknown, wrongMethod]) {
+      assert.equal(res.headers['access-control-allow-origin'], ORIGIN);
+      assert.equal(res.headers['access-control-allow-credentials'], 'true');
+      assert.equal(res.headers['access-control-expose-headers'], EXPOSED);
+    }
+    const unlisted = await wm.request({ method: 'GET', url: '/api/v1/nope', headers: { origin: 'https://evil.example' } });
+    assert.equal(unlisted.headers['access-control-allow-origin'], undefined);
+  });
+
   it('responses to an unlisted or absent origin carry no CORS headers', async () => {
     for (const headers of [{ origin: 'https://evil.example' }, {}]) {
       const res = await wm.request({ method: 'GET', url: '/health', headers });

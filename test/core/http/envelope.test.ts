@@ -16,7 +16,13 @@ async function build(): Promise<FastifyInstance> {
   http.install(fastify);
   const { owners } = http;
   owners.add('/v1', { id: 'beta', envelope: betaEnvelope, requestIds: 'generate' });
-  owners.add('/v1/alpha', { id: 'alpha', envelope: alphaEnvelope });
+  owners.add('/v1/alpha', {
+    id: 'alpha',
+    envelope: alphaEnvelope,
+    onUnrouted: (_request, reply) => {
+      reply.header('x-alpha-unrouted', 'yes');
+    },
+  });
   await fastify.register(async (scope) => {
     scope.setErrorHandler(errorHandlerFor(alphaEnvelope));
     scope.post(
@@ -104,6 +110,19 @@ describe('http core: every failure answers in the owning app envelope', () => {
     assert.equal(res.statusCode, 405);
     assert.equal(res.json().kind, 'method_not_allowed');
     assert.equal(res.headers.allow, 'GET, HEAD, POST');
+  });
+
+  it("the owner's onUnrouted decorates exactly the replies no route of its handled", async () => {
+    const unknown = await fastify.inject({ method: 'GET', url: '/v1/alpha/nothing-here' });
+    const wrongMethod = await fastify.inject({ method: 'DELETE', url: '/v1/alpha/items' });
+    assert.equal(unknown.headers['x-alpha-unrouted'], 'yes');
+    assert.equal(wrongMethod.headers['x-alpha-unrouted'], 'yes');
+    const routed = await fastify.inject({ method: 'GET', url: '/v1/alpha/items?limit=1' });
+    const routedFailure = await fastify.inject({ method: 'GET', url: '/v1/alpha/items/7' });
+    assert.equal(routed.headers['x-alpha-unrouted'], undefined);
+    assert.equal(routedFailure.headers['x-alpha-unrouted'], undefined);
+    const otherOwner = await fastify.inject({ method: 'GET', url: '/v1/other' });
+    assert.equal(otherOwner.headers['x-alpha-unrouted'], undefined);
   });
 
   it('the longest prefix decides the owner: other /v1 paths belong to beta', async () => {
