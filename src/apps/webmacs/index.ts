@@ -27,6 +27,7 @@ import { registerSsoRoutes } from './sso/routes.ts';
 import { registerTokenRoutes } from './tokens/routes.ts';
 import { registerRuleRoutes } from './rules/routes.ts';
 import { registerUserRoutes } from './users/routes.ts';
+import { WEBHOOK_DELIVERY_POLICY } from './webhooks/dispatcher.ts';
 import { registerWebhookRoutes } from './webhooks/routes.ts';
 import { registerWebSocketRoutes } from './ws/routes.ts';
 
@@ -50,6 +51,15 @@ export const webmacsApp = defineApp({
   migrations: webmacsMigrations,
   // Upload routes (wheels, OTA bundles) set their own limits.
   bodyLimit: () => JSON_BODY_LIMIT,
+  // Webhook deliveries go through the core outbound dispatcher (spec §4.4).
+  outbound: (settings) => ({
+    allowLoopback: settings.WEBMACS_WEBHOOK_ALLOW_LOOPBACK,
+    timeoutMs: settings.WEBMACS_WEBHOOK_TIMEOUT_S * 1000,
+    maxAttempts: settings.WEBMACS_WEBHOOK_MAX_ATTEMPTS,
+    retryDelaysMs: settings.WEBMACS_WEBHOOK_BACKOFF_S.map((seconds) => Number(seconds) * 1000),
+    concurrency: settings.WEBMACS_WEBHOOK_CONCURRENCY,
+    policy: WEBHOOK_DELIVERY_POLICY,
+  }),
 
   async register(scope, ctx) {
     const wm = createWebmacsContext(ctx, loadSecretKey(ctx.settings, ctx.filesDir));

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
-import type { WebmacsDatabase } from '../../../src/apps/webmacs/db/schema.ts';
+import type { OutboundSchema } from '../../../src/core/outbound/repository.ts';
 import { RETENTION_JOB } from '../../../src/apps/webmacs/webhooks/retention.ts';
 import { startWebmacs, type WebmacsHarness } from './helpers.ts';
 import { WebhookReceiver } from './webhook-receiver.ts';
@@ -65,28 +65,23 @@ describe('webmacs webhook delivery under faults (spec §4.4)', () => {
       const admin = await wm.adminToken();
       const webhookId = (await wm.request({ method: 'POST', url: '/api/v1/webhooks', token: admin, payload: { url: 'https://example.org/h', events: ['experiment.started'] } })).json().public_id;
       const ctx = wm.server.context('webmacs');
-      const db = ctx.database.db as Kysely<WebmacsDatabase>;
-      const webhook = await db.selectFrom('webhooks').select('id').where('public_id', '=', webhookId).executeTakeFirstOrThrow();
-      const day = 86_400_000_000;
-      const now = Date.now() * 1000;
-      const row = (publicId: string, status: 'delivered' | 'dead_letter' | 'pending', ageDays: number) => ({
-        public_id: publicId,
-        webhook_id: Number(webhook.id),
-        event_type: 'experiment.started',
-        payload: '{}',
-        status,
-        attempts: 1,
-        created_on: now - ageDays * day,
-      });
-      await db
-        .insertInto('webhook_deliveries')
-        .values([row('dlv_old_delivered', 'delivered', 8), row('dlv_new_delivered', 'delivered', 1), row('dlv_old_dead', 'dead_letter', 31), row('dlv_new_dead', 'dead_letter', 8), row('dlv_old_pending', 'pending', 40)])
-        .execute();
+      const db = ctx.database.db as Kysely<OutboundSchema>;
+      const day = 86_400_000;
+      const now = Date.now();
+      const seed = async (id: string, status: 'delivered' | 'dead_letter' | 'pending', ageDays: number) => {
+        await ctx.outbound.enqueue({ id, target: webhookId, url: 'https://example.org/h', eventType: 'experiment.started', payload: '{}' });
+        await db.updateTable('outbound_deliveries').set({ status, attempts: 1, created_at: now - ageDays * day }).where('id', '=', id).execute();
+      };
+      await seed('dlv_old_delivered', 'delivered', 8);
+      await seed('dlv_new_delivered', 'delivered', 1);
+      await seed('dlv_old_dead', 'dead_letter', 31);
+      await seed('dlv_new_dead', 'dead_letter', 8);
+      await seed('dlv_old_pending', 'pending', 40);
       await ctx.jobs.start();
       const job = await ctx.jobs.enqueue(RETENTION_JOB, {});
       const deadline = Date.now() + 10_000;
       while ((await ctx.jobs.get(job.id))?.status !== 'completed' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-      const left = (await db.selectFrom('webhook_deliveries').select('public_id').orderBy('public_id').execute()).map((r) => r.public_id);
+      const left = (await ctx.outbound.list({ target: webhookId })).items.map((d) => d.id).sort();
       assert.deepEqual(left, ['dlv_new_dead', 'dlv_new_delivered', 'dlv_old_pending']);
     } finally {
       await wm.dispose();

@@ -77,15 +77,12 @@ export function createLab(wm: WebmacsContext): Lab {
   const webhooks = new WebhookDispatcher({
     database: wm.database,
     repo: webhooksRepo(wm.db),
-    jobs: app.jobs,
+    outbound: app.outbound,
     guard: createSsrfGuard({ allowLoopback: settings.WEBMACS_WEBHOOK_ALLOW_LOOPBACK }),
     logger: app.logger.child({ component: 'webhooks' }),
     userAgent: `burrow-webmacs/${settings.WEBMACS_VERSION}`,
-    timeoutMs: settings.WEBMACS_WEBHOOK_TIMEOUT_S * 1000,
-    maxAttempts: settings.WEBMACS_WEBHOOK_MAX_ATTEMPTS,
-    backoffMs: settings.WEBMACS_WEBHOOK_BACKOFF_S.map((seconds) => Number(seconds) * 1000),
-    concurrency: settings.WEBMACS_WEBHOOK_CONCURRENCY,
     maxPending: settings.WEBMACS_WEBHOOK_MAX_PENDING,
+    dropped: wm.metrics.webhookDropped,
   });
   const rules = new RuleEvaluator({
     database: wm.database,

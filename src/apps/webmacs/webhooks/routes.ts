@@ -12,8 +12,8 @@ import { webhooksService } from './service.ts';
 export async function registerWebhookRoutes(scope: FastifyInstance, wm: WebmacsContext, lab: Lab): Promise<void> {
   const { auth } = wm;
   const repo = webhooksRepo(wm.db);
-  await scheduleDeliveryRetention(wm.app.jobs, repo, wm.settings.WEBMACS_WEBHOOK_DELIVERY_RETENTION_DAYS);
-  const webhooks = webhooksService({ repo, database: wm.database, dispatcher: lab.webhooks, guard: lab.webhooks.guard });
+  await scheduleDeliveryRetention(wm.app.jobs, wm.app.outbound, wm.settings.WEBMACS_WEBHOOK_DELIVERY_RETENTION_DAYS);
+  const webhooks = webhooksService({ repo, database: wm.database, dispatcher: lab.webhooks, outbound: wm.app.outbound, guard: lab.webhooks.guard });
   const admin = auth.requireRole('admin');
   const tags = ['webhooks'];
   const idOf = (request: { params: unknown }) => (request.params as { id: string }).id;

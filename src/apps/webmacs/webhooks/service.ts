@@ -1,11 +1,11 @@
-import { SsrfBlockedError, type SsrfGuard } from '../../../core/outbound/index.ts';
+import { SsrfBlockedError, type DeliveryStatus, type Outbound, type OutboundDelivery, type SsrfGuard } from '../../../core/outbound/index.ts';
 import type { AppDatabase } from '../../../core/db/index.ts';
 import type { WebmacsDatabase } from '../db/schema.ts';
 import { errors, valueError } from '../errors.ts';
 import { isPublicId, newPublicId } from '../ids.ts';
 import { isoZ, isoZOrNull, nowMicros } from '../time.ts';
 import type { WebhookDispatcher } from './dispatcher.ts';
-import type { DeliveryRow, DeliveryStatus, WebhookRow, WebhooksRepo } from './repo.ts';
+import type { WebhookRow, WebhooksRepo } from './repo.ts';
 import type { WebhookCreateBody, WebhookUpdateBody } from './schemas.ts';
 
 export function toWebhookJson(row: WebhookRow) {
@@ -20,19 +20,23 @@ export function toWebhookJson(row: WebhookRow) {
   };
 }
 
-export function toDeliveryJson(row: DeliveryRow) {
+const MS_TO_US = 1000;
+
+/** The core outbound keeps epoch ms; webmacs renders µs. `next_attempt_at` is shown while a retry waits. */
+export function toDeliveryJson(delivery: OutboundDelivery) {
+  const retryAt = delivery.status === 'failed' ? delivery.nextAttemptAt : null;
   return {
-    public_id: row.public_id,
-    event_type: row.event_type,
-    status: row.status,
-    attempts: row.attempts,
-    last_error: row.last_error,
-    response_code: row.response_code,
-    created_on: isoZ(row.created_on),
-    delivered_on: isoZOrNull(row.delivered_on),
-    next_attempt_at: isoZOrNull(row.next_attempt_at),
-    redelivery_of: row.redelivery_of,
-    payload: JSON.parse(row.payload) as unknown,
+    public_id: delivery.id,
+    event_type: delivery.eventType,
+    status: delivery.status,
+    attempts: delivery.attempts,
+    last_error: delivery.lastError,
+    response_code: delivery.responseCode,
+    created_on: isoZ(delivery.createdAt * MS_TO_US),
+    delivered_on: isoZOrNull(delivery.deliveredAt === null ? null : delivery.deliveredAt * MS_TO_US),
+    next_attempt_at: isoZOrNull(retryAt === null ? null : retryAt * MS_TO_US),
+    redelivery_of: delivery.redeliveryOf,
+    payload: JSON.parse(delivery.payload) as unknown,
   };
 }
 
@@ -40,11 +44,12 @@ export interface WebhooksServiceDeps {
   repo: WebhooksRepo;
   database: AppDatabase<WebmacsDatabase>;
   dispatcher: WebhookDispatcher;
+  outbound: Outbound;
   guard: SsrfGuard;
 }
 
 /** `/api/v1/webhooks` and their delivery log (spec §3.10, admin). */
-export function webhooksService({ repo, database, dispatcher, guard }: WebhooksServiceDeps) {
+export function webhooksService({ repo, database, dispatcher, outbound, guard }: WebhooksServiceDeps) {
   async function get(publicId: string): Promise<WebhookRow> {
     const row = isPublicId('whk', publicId) ? await repo.findByPublicId(publicId) : undefined;
     if (!row) throw errors.notFound('Webhook', publicId);
@@ -108,22 +113,25 @@ export function webhooksService({ repo, database, dispatcher, guard }: WebhooksS
       );
     },
 
+    /** Its deliveries go too; one in flight finishes unrecorded. */
     async delete(publicId: string): Promise<void> {
-      await repo.delete((await get(publicId)).id);
+      const webhook = await get(publicId);
+      await repo.delete(webhook.id);
+      await outbound.removeTarget(webhook.public_id);
     },
 
     async deliveries(publicId: string, status: DeliveryStatus | undefined, limit: number, offset: number) {
       const webhook = await get(publicId);
-      const { total, rows } = await repo.deliveriesPage(webhook.id, status, limit, offset);
-      return { total, data: rows.map(toDeliveryJson) };
+      const { total, items } = await outbound.list({ target: webhook.public_id, status, limit, offset });
+      return { total, data: items.map(toDeliveryJson) };
     },
 
     async redeliver(publicId: string, deliveryPublicId: string): Promise<string> {
       const webhook = await get(publicId);
-      const delivery = isPublicId('dlv', deliveryPublicId) ? await repo.findDeliveryByPublicId(webhook.id, deliveryPublicId) : undefined;
-      if (!delivery) throw errors.notFound('Delivery', deliveryPublicId);
+      const delivery = isPublicId('dlv', deliveryPublicId) ? await outbound.get(deliveryPublicId) : undefined;
+      if (delivery?.target !== webhook.public_id) throw errors.notFound('Delivery', deliveryPublicId);
       if (!webhook.enabled) throw errors.webhookDisabled();
-      return dispatcher.redeliver(delivery);
+      return dispatcher.redeliver(webhook, delivery);
     },
   };
 }
