@@ -147,7 +147,14 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
     const settings = readSettings(app.settings, env, options.demo ? app.demoDefaults : {});
     const appLogger = logger.child({ app: app.id });
     const database = await openMigratedDatabase(app, config, options.schemaFor?.(app.id));
-    const jobs = createJobEngine({ database, bus, logger: appLogger.child({ component: 'jobs' }), appId: app.id, instanceId });
+    const jobs = createJobEngine({
+      database,
+      bus,
+      logger: appLogger.child({ component: 'jobs' }),
+      appId: app.id,
+      instanceId,
+      leaseMs: config.BURROW_JOB_LEASE_MS,
+    });
     const { allowLoopback, allowPrivate, ...delivery } = app.outbound?.(settings) ?? {};
     const outbound = createOutbound({
       ...delivery,

@@ -149,6 +149,12 @@ export const platformSettings = {
     min: 0,
     description: 'How long graceful shutdown waits for in-flight requests and jobs',
   }),
+  BURROW_JOB_LEASE_MS: env.int({
+    default: 30_000,
+    min: 300,
+    max: 3_600_000,
+    description: 'How long a job claim holds without renewal (renewed every third of it); jobs of a crashed process are recovered after this',
+  }),
   DATABASE_URL: env.url<string | undefined>({
     default: undefined,
     protocols: ['postgres', 'postgresql'],

@@ -10,6 +10,7 @@ describe('config: environment validated at start', () => {
     assert.equal(config.BURROW_DATA_DIR, './data');
     assert.deepEqual(config.BURROW_APPS, []);
     assert.equal(config.DATABASE_URL, undefined);
+    assert.equal(config.BURROW_JOB_LEASE_MS, 30_000);
   });
 
   it('parses set values', () => {
@@ -26,6 +27,8 @@ describe('config: environment validated at start', () => {
     ['BURROW_TRUST_PROXY', 'maybe', /true or false/],
     ['DATABASE_URL', 'mysql://x@y/z', /postgres or postgresql/],
     ['REDIS_URL', 'not a url', /must be a URL/],
+    ['BURROW_JOB_LEASE_MS', '100', /at least 300/],
+    ['BURROW_JOB_LEASE_MS', '1.5', /must be an integer/],
   ] as const) {
     it(`a bad ${name} (${value}) stops start-up naming the variable`, () => {
       assert.throws(

@@ -57,6 +57,8 @@ export async function restoreValues(
   const total = writes.length;
   const report = (done: number) =>
     options.progress?.(10 + Math.floor((85 * done) / Math.max(1, total)), `Restored ${done}/${total} PVs`, { processed: done, total }).catch(() => {});
+  // Recorded before the first write, so a restart mid-restore can say "after x/N writes" (spec §4.4).
+  await report(0);
   const results = await epics.putMany(
     writes.map((w) => ({ address: w.setpoint_name!, value: w.setpoint_value as PutValue })),
     {
