@@ -100,6 +100,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   const fastify = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     genReqId: (request) => http.genReqId(request),
+    frameworkErrors: http.frameworkErrors,
     bodyLimit: config.BURROW_BODY_LIMIT,
     trustProxy: config.BURROW_TRUST_PROXY,
     forceCloseConnections: 'idle',

@@ -75,6 +75,8 @@ export interface HttpCore {
   readonly owners: PrefixOwners<EnvelopeOwner>;
   /** for Fastify's `genReqId` option: the owning app decides whether a client's id is kept */
   genReqId(request: { url?: string; headers: Record<string, string | string[] | undefined> }): string;
+  /** for Fastify's `frameworkErrors` option: requests refused before routing (bad URL encoding) */
+  frameworkErrors(error: Error, request: FastifyRequest, reply: FastifyReply): void;
   /**
    * Installs what every request gets, whichever app serves it: request ids, security headers, body-vs-query
    * validation, and error/404/405 handling that answers in the envelope of the app owning the URL.
@@ -92,8 +94,17 @@ export function createHttpCore(): HttpCore {
     owner?.onUnrouted?.(request, reply);
     return sendProblem(reply, owner?.envelope ?? platformEnvelope, problem);
   };
+  const stamp = (request: FastifyRequest, reply: FastifyReply) => {
+    reply.header('x-request-id', request.id);
+    reply.headers(SECURITY_HEADERS);
+  };
   return {
     owners,
+    frameworkErrors(error, request, reply) {
+      // Fastify answers these before any hook runs, in a body of its own, unless handed to us.
+      stamp(request, reply);
+      answerUnrouted(request, reply, problemFromError(error));
+    },
     genReqId(request) {
       const owner = owners.ownerOf(request.url ?? '/');
       return owner?.requestIds === 'generate' ? randomUUID() : requestIdFrom(request.headers['x-request-id']);
@@ -102,8 +113,7 @@ export function createHttpCore(): HttpCore {
       fastify.setValidatorCompiler(validatorCompiler);
       fastify.addHook('onRoute', (route) => methods.add(route.method, route.url ?? route.path));
       fastify.addHook('onRequest', (request, reply, done) => {
-        reply.header('x-request-id', request.id);
-        reply.headers(SECURITY_HEADERS);
+        stamp(request, reply);
         done();
       });
       fastify.setErrorHandler((error, request, reply) => answerUnrouted(request, reply, problemFromError(error)));

@@ -12,6 +12,7 @@ export type ProblemKind =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'malformed_json'
+  | 'bad_request' // a request the framework refused for another reason (bad URL encoding, …); keeps its 4xx status
   | 'validation' // schema validation of body, query, params or headers
   | 'rate_limited'
   | 'unavailable' // a dependency such as the database is unreachable

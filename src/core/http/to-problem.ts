@@ -59,7 +59,7 @@ export function problemFromError(error: unknown): Problem {
   }
   // A framework 4xx we do not classify (bad URL encoding, header too large…) keeps its status.
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return { kind: 'malformed_json', status: e.statusCode, message: e.message ?? 'Bad request', cause: error };
+    return { kind: 'bad_request', status: e.statusCode, message: e.message ?? 'Bad request', cause: error };
   }
   return { kind: 'internal', status: 500, message: 'Internal server error', cause: error };
 }

@@ -12,7 +12,7 @@ const betaEnvelope: ErrorEnvelope = (problem) => ({ status: problem.status, body
 
 async function build(): Promise<FastifyInstance> {
   const http = createHttpCore();
-  const fastify = Fastify({ genReqId: (request) => http.genReqId(request), bodyLimit: 1024 });
+  const fastify = Fastify({ genReqId: (request) => http.genReqId(request), frameworkErrors: http.frameworkErrors, bodyLimit: 1024 });
   http.install(fastify);
   const { owners } = http;
   owners.add('/v1', { id: 'beta', envelope: betaEnvelope, requestIds: 'generate' });
@@ -123,6 +123,18 @@ describe('http core: every failure answers in the owning app envelope', () => {
     assert.equal(routedFailure.headers['x-alpha-unrouted'], undefined);
     const otherOwner = await fastify.inject({ method: 'GET', url: '/v1/other' });
     assert.equal(otherOwner.headers['x-alpha-unrouted'], undefined);
+  });
+
+  it('a request the framework refuses for another reason (bad URL encoding) is bad_request with its 4xx status', async () => {
+    const res = await fastify.inject({ method: 'GET', url: '/v1/alpha/items/%E0%A4%A', headers: { origin: 'x' } });
+    assert.equal(res.statusCode, 400);
+    assert.equal(res.json().kind, 'bad_request');
+    assert.equal(res.headers['x-alpha-unrouted'], 'yes');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.ok(res.headers['x-request-id']);
+    const platform = await fastify.inject({ method: 'GET', url: '/%zz' });
+    assert.equal(platform.statusCode, 400);
+    assert.equal(platform.json().error, 'bad_request');
   });
 
   it('the longest prefix decides the owner: other /v1 paths belong to beta', async () => {
