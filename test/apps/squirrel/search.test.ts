@@ -28,6 +28,14 @@ const word = (chars: readonly string[], min: number, max: number) => fc.array(fc
 
 const SEARCHABLE = ['setpoint_address', 'readback_address', 'config_address', 'device', 'description'] as const;
 
+/*
+ * Filler PVs, created first so they come first in id order, outnumber the rows a filtered page probes
+ * one by one before it turns to the indexes: the random PVs behind them are reached both ways. Their
+ * text uses letters and digits the random PVs never do.
+ */
+const FILLERS = 10_500;
+const fillerText = (n: number) => [...n.toString(4)].map((d) => 'wxyz'[Number(d)]).join('') + '9';
+
 function naiveMatch(pv: Pv, term: string): boolean {
   const needle = term.toLowerCase();
   return SEARCHABLE.some((field) => pv[field]?.toLowerCase().includes(needle) ?? false);
@@ -36,6 +44,8 @@ function naiveMatch(pv: Pv, term: string): boolean {
 describe('squirrel PV search equals a naive substring filter (spec §3.2 search, §7 trigram indexes)', () => {
   let sq: SquirrelHarness;
   let pvs: Pv[] = [];
+  /** the random PVs: where search terms are cut from */
+  let randomPvs: Pv[] = [];
   const groups: { id: string; tagIds: string[] }[] = [];
 
   async function walk(query: Record<string, string>, limit: number): Promise<string[]> {
@@ -53,14 +63,21 @@ describe('squirrel PV search equals a naive substring filter (spec §3.2 search,
   }
 
   async function reload(): Promise<void> {
-    pvs = (await sq.call('GET', '/v1/pvs?limit=1000')).json();
+    pvs = [];
+    let cursor: string | null = null;
+    do {
+      const page = (await sq.call('GET', `/v1/pvs/paged?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json() as { items: Pv[]; next_cursor: string | null };
+      pvs.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    randomPvs = pvs.filter((pv) => !pv.setpoint_address?.startsWith('FILL'));
   }
 
   const terms = () =>
     fc.oneof(
       // a piece of a stored field, in a random case: the hits the index must find
       fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 1, max: 12 }), fc.boolean()).map(([p, f, len, upper]) => {
-        const values = pvs.flatMap((pv) => SEARCHABLE.map((field) => pv[field]).filter((v): v is string => v !== null));
+        const values = randomPvs.flatMap((pv) => SEARCHABLE.map((field) => pv[field]).filter((v): v is string => v !== null));
         const value = values[p % values.length] ?? 'abc';
         const start = f % Math.max(1, value.length);
         const piece = value.slice(start, start + len);
@@ -82,7 +99,7 @@ describe('squirrel PV search equals a naive substring filter (spec §3.2 search,
         assert.deepEqual(await walk({ query: term }, limit), expectedTerm, `paged, term ${JSON.stringify(term)}`);
         assert.deepEqual(await walk({ query: term, tagFilters: JSON.stringify(tagFilters) }, limit), expectedBoth, `paged with filters, term ${JSON.stringify(term)}`);
         const listed = (await sq.call('GET', `/v1/pvs?${new URLSearchParams({ query: term })}`)).json() as Pv[];
-        assert.deepEqual(listed.map((p) => p.id), expectedTerm, `list, term ${JSON.stringify(term)}`);
+        assert.deepEqual(listed.map((p) => p.id), expectedTerm.slice(0, 1000), `list, term ${JSON.stringify(term)}`);
         const searched = (await sq.call('GET', `/v1/pvs/search?${new URLSearchParams({ q: term, limit: '1000' })}`)).json() as { results: Pv[]; total_count: number };
         assert.deepEqual([searched.total_count, searched.results.map((p) => p.id).sort()], [expectedTerm.length, expectedTerm], `search, term ${JSON.stringify(term)}`);
       }),
@@ -97,6 +114,12 @@ describe('squirrel PV search equals a naive substring filter (spec §3.2 search,
       groups.push({ id: group.id, tagIds: group.tags.map((t: { id: string }) => t.id) });
     }
     const allTags = groups.flatMap((g) => g.tagIds);
+    const fillers = Array.from({ length: FILLERS }, (_, n) => ({
+      setpoint_address: `FILL${fillerText(n)}`,
+      description: fillerText(n * 7),
+      tag_ids: [groups[0]!.tagIds[n % 4]!, groups[1]!.tagIds[(n >> 2) % 4]!],
+    }));
+    assert.equal((await sq.call('POST', '/v1/pvs/multi', fillers)).statusCode, 200);
     const inputs = fc.sample(
       fc.record({
         setpoint: word(ADDRESS_CHARS, 1, 16),
@@ -159,6 +182,23 @@ describe('squirrel PV search equals a naive substring filter (spec §3.2 search,
       assert.ok(!(await walk({ query: term }, 100)).includes(pv.id), `deleted PV ${term} is still found`);
     }
     await assertSearchesMatch(40);
+  });
+
+  it('walks over thousands of matches, inside and beyond the probed window, give every match once in id order', async () => {
+    const tagFilters = { [groups[0]!.id]: groups[0]!.tagIds.slice(0, 2), [groups[1]!.id]: groups[1]!.tagIds.slice(1, 3) };
+    const inGroups = (pv: Pv) => Object.values(tagFilters).every((ids) => pv.tags.some((t) => ids.includes(t.id)));
+    const cases: [Record<string, string>, (pv: Pv) => boolean][] = [
+      [{ query: 'w' }, (pv) => naiveMatch(pv, 'w')],
+      [{ query: 'xyz' }, (pv) => naiveMatch(pv, 'xyz')],
+      [{ query: 'fill', tagFilters: JSON.stringify(tagFilters) }, (pv) => naiveMatch(pv, 'fill') && inGroups(pv)],
+      [{ tagFilters: JSON.stringify(tagFilters) }, inGroups],
+      [{ tag_ids: groups[2]!.tagIds.join(',') }, (pv) => pv.tags.some((t) => groups[2]!.tagIds.includes(t.id))],
+    ];
+    for (const [query, expected] of cases) {
+      const want = pvs.filter(expected).map((pv) => pv.id).sort();
+      assert.ok(want.length > 0, JSON.stringify(query));
+      for (const limit of [97, 1000]) assert.deepEqual(await walk(query, limit), want, `${JSON.stringify(query)} limit ${limit}`);
+    }
   });
 
   it('a term that matches nothing gives an empty page, and a garbled cursor is still 400 invalid_cursor', async () => {

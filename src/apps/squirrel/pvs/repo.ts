@@ -1,59 +1,20 @@
-import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { PvTable, SquirrelDb } from '../db/schema.ts';
-import { likeContains } from '../format.ts';
+import { hasConditions, pvFilters, type PvFilter } from './filters.ts';
+
+export type { PvFilter } from './filters.ts';
 
 export type PvRow = PvTable;
 
-/** What every PV listing can filter on; all given conditions must hold. */
-export interface PvFilter {
-  /** case-insensitive substring of the five searchable fields */
-  term?: string;
-  /** the PV carries any of these tags */
-  anyTagIds?: readonly string[];
-  /** for each list, the PV carries one of its tags (OR within a group, AND across groups) */
-  tagGroups?: readonly (readonly string[])[];
-  /** device IN */
-  devices?: readonly string[];
-}
-
 const CHUNK = 500;
-/** the trigram indexes see no term shorter than this; shorter ones are a plain LIKE scan */
-const TRIGRAM = 3;
-
-type TermMatch = (term: string) => Expression<SqlBool>;
-
-/** The substring test that defines a match (spec §3.2): case-insensitive over the five fields. */
-function likeSearchText(term: string): Expression<SqlBool> {
-  return sql<SqlBool>`pv.search_text like ${likeContains(term)} escape '\\'`;
-}
-
 /**
- * SQLite: the FTS5 trigram index (migration 20261122_1415) narrows the rows to those holding every
- * trigram of the term in sequence, which LIKE then confirms, so results are exactly the LIKE results.
+ * Rows a filtered page walks in id order before it turns to the indexes: common matches are found
+ * within it at a few µs a row, and rare ones cost one window walk more than the indexes alone.
  */
-function sqliteTermMatch(term: string): Expression<SqlBool> {
-  const lowered = term.toLowerCase();
-  if ([...lowered].length < TRIGRAM) return likeSearchText(term);
-  const phrase = `"${lowered.replace(/"/g, '""')}"`;
-  return sql<SqlBool>`(pv.rowid in (select rowid from pv_fts where pv_fts match ${phrase}) and ${likeSearchText(term)})`;
-}
-
-/** Postgres: LIKE on search_text uses the pg_trgm GIN index by itself when the migration could create it. */
-const postgresTermMatch: TermMatch = likeSearchText;
-
-function whereFilter(eb: ExpressionBuilder<SquirrelDb, 'pv'>, filter: PvFilter, termMatch: TermMatch): Expression<SqlBool> {
-  const conditions: Expression<SqlBool>[] = [];
-  if (filter.term) conditions.push(termMatch(filter.term));
-  const tagSets = [...(filter.anyTagIds ? [filter.anyTagIds] : []), ...(filter.tagGroups ?? [])];
-  for (const tagIds of tagSets) {
-    conditions.push(eb('pv.id', 'in', eb.selectFrom('pv_tag').select('pv_tag.pv_id').where('pv_tag.tag_id', 'in', tagIds.length ? [...tagIds] : [''])));
-  }
-  if (filter.devices) conditions.push(eb('pv.device', 'in', filter.devices.length ? [...filter.devices] : ['']));
-  return eb.and(conditions);
-}
+const PROBE_WINDOW = 10_000;
 
 export function createPvRepo(db: Kysely<SquirrelDb>) {
-  const termMatch = db.getExecutor().adapter instanceof PostgresAdapter ? postgresTermMatch : sqliteTermMatch;
+  const filters = pvFilters(db);
   return {
     findById(id: string): Promise<PvRow | undefined> {
       return db.selectFrom('pv').selectAll().where('id', '=', id).executeTakeFirst();
@@ -93,18 +54,45 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
       const result = await db.deleteFrom('pv').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     },
-    /** keyset page in id order (ids are UUIDv7, so creation order); one extra row tells whether more exist */
-    page(filter: PvFilter, after: string | undefined, limit: number): Promise<PvRow[]> {
-      let query = db.selectFrom('pv').selectAll().where((eb) => whereFilter(eb, filter, termMatch));
-      if (after !== undefined) query = query.where('id', '>', after);
-      return query.orderBy('id').limit(limit).execute();
+    /**
+     * Keyset page in id order (ids are UUIDv7, so creation order); callers ask one row more than they show
+     * to learn whether more exist. A filtered page first probes the next PROBE_WINDOW rows one by one,
+     * then, if they held too few matches, takes the rest after the window from the indexes.
+     */
+    async page(filter: PvFilter, after: string | undefined, limit: number): Promise<PvRow[]> {
+      const from = () => db.selectFrom('pv').selectAll().$if(after !== undefined, (q) => q.where('pv.id', '>', after!)).orderBy('pv.id');
+      if (!hasConditions(filter)) return from().limit(limit).execute();
+      const windowEnd = await db
+        .selectFrom('pv')
+        .select('id')
+        .$if(after !== undefined, (q) => q.where('id', '>', after!))
+        .orderBy('id')
+        .limit(1)
+        .offset(PROBE_WINDOW - 1)
+        .executeTakeFirst();
+      const probed = await from()
+        .where((eb) => filters.probe(eb, filter))
+        .$if(windowEnd !== undefined, (q) => q.where('pv.id', '<=', windowEnd!.id))
+        .limit(limit)
+        .execute();
+      if (probed.length === limit || windowEnd === undefined) return probed;
+      const indexed = await filters.indexed(filter, windowEnd.id);
+      const rest = await db
+        .selectFrom('pv')
+        .selectAll()
+        .where('pv.id', '>', windowEnd.id)
+        .where(indexed)
+        .orderBy('pv.id')
+        .limit(limit - probed.length)
+        .execute();
+      return [...probed, ...rest];
     },
     /** ordered by setpoint address with nulls last, then id (spec §3.2 search) */
-    search(filter: PvFilter, limit: number, offset: number): Promise<PvRow[]> {
+    async search(filter: PvFilter, limit: number, offset: number): Promise<PvRow[]> {
       return db
         .selectFrom('pv')
         .selectAll()
-        .where((eb) => whereFilter(eb, filter, termMatch))
+        .where(await filters.indexed(filter, undefined))
         .orderBy(sql`setpoint_address is null`)
         .orderBy('setpoint_address')
         .orderBy('id')
@@ -115,7 +103,7 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
     async count(filter: PvFilter): Promise<number> {
       const row = await db
         .selectFrom('pv')
-        .where((eb) => whereFilter(eb, filter, termMatch))
+        .where(await filters.indexed(filter, undefined))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(row.n);

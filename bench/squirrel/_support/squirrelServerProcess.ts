@@ -1,0 +1,20 @@
+/**
+ * The child side of `spawnSquirrelServer`: starts squirrel listening on loopback, prints
+ * `{"url","adminKey"}`, answers each stdin line with `{"cpuMicros"}` and stops when stdin ends.
+ */
+import readline from 'node:readline';
+import { startSquirrelServer } from './squirrelServer.ts';
+
+const squirrel = await startSquirrelServer({});
+const url = await squirrel.server.listen();
+process.stdout.write(`${JSON.stringify({ url, adminKey: squirrel.adminKey })}\n`);
+const input = readline.createInterface({ input: process.stdin });
+input.on('line', () => {
+  const { user, system } = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ cpuMicros: user + system })}\n`);
+});
+input.on('close', () => {
+  void squirrel.stop().then(() => process.exit(0));
+});
+// SIGTERM ends normally so `--cpu-prof` runs of this server write their profile.
+process.once('SIGTERM', () => input.close());

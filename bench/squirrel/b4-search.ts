@@ -1,0 +1,166 @@
+/**
+ * B4 (spec §9): paged search at 50,000 PVs (3 tag groups, 40 tags, 2 tags per PV), autocannon with 10
+ * connections for 20 s against a squirrel server in its own process. The request mix: no filter; substring
+ * terms of 3–12 characters with 1 to 10,000 hits; tagFilters over 2 groups; a term plus filters; each at
+ * cursor depths 0, 10 and 100 pages (the deepest page a query has, when it has fewer). Target: p95 < 20 ms,
+ * p99 < 50 ms, 0 errors. Latencies are every response's own time, so p95 is exact (autocannon's summary
+ * has no p95). `B4_PVS` and `B4_DURATION_S` scale the run.
+ */
+import autocannon from 'autocannon';
+import { recordResult } from '../_support/results.ts';
+import { loadAverage } from './_support/iocProcess.ts';
+import { spawnSquirrelServer } from './_support/squirrelServer.ts';
+
+const PVS = Number(process.env.B4_PVS ?? 50_000);
+const DURATION_S = Number(process.env.B4_DURATION_S ?? 20);
+const CONNECTIONS = 10;
+const PAGE = 100;
+const DEPTHS = [0, 10, 100];
+const GROUPS = [
+  { name: 'Area', tags: 14 },
+  { name: 'Subsystem', tags: 13 },
+  { name: 'Beamline', tags: 13 },
+];
+const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'omega'];
+/** chosen for hit counts spread from 1 to 10,000 at 50,000 PVs (printed with the results) */
+const TERMS = ['12345:sp', 'dev0421', '4321', 'x:001', 'x:01', 'sec13:x', 'gamma'];
+
+interface Pv {
+  setpoint_address: string;
+  readback_address: string;
+  device: string;
+  description: string;
+  groups: [number, number];
+}
+
+const pad = (i: number) => String(i).padStart(5, '0');
+
+/** PV i: sector i % 20, a word i % 5, and one tag from each of two of the three groups (pair i % 3). */
+function pvAt(i: number): Pv {
+  const pair: [number, number] = ([[0, 1], [1, 2], [0, 2]] as const)[i % 3]!.slice() as [number, number];
+  return {
+    setpoint_address: `B4:SEC${String(i % 20).padStart(2, '0')}:X:${pad(i)}:SP`,
+    readback_address: `B4:SEC${String(i % 20).padStart(2, '0')}:X:${pad(i)}:RB`,
+    device: `DEV${pad(i)}`,
+    description: `${WORDS[i % 5]} magnet ${i % 7}`,
+    groups: pair,
+  };
+}
+
+const tagIndex = (i: number, group: number) => (i * (group + 3) + group) % GROUPS[group]!.tags;
+
+function matches(pv: Pv, term: string): boolean {
+  return [pv.setpoint_address, pv.readback_address, pv.device, pv.description].some((f) => f.toLowerCase().includes(term));
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
+}
+
+export async function run(): Promise<void> {
+  const server = await spawnSquirrelServer({ SQUIRREL_MONITOR_ENABLED: 'false', BURROW_LOG_LEVEL: 'silent' });
+  const headers = { 'x-api-key': server.adminKey, 'content-type': 'application/json' };
+  const api = async (method: string, path: string, body?: unknown): Promise<unknown> => {
+    const res = await fetch(`${server.url}${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${(await res.text()).slice(0, 300)}`);
+    return res.json();
+  };
+  try {
+    const tagIds: string[][] = [];
+    const groupIds: string[] = [];
+    for (const group of GROUPS) {
+      const created = (await api('POST', '/v1/tags', { name: group.name, tags: Array.from({ length: group.tags }, (_, t) => ({ name: `${group.name}-${t}` })) })) as {
+        id: string;
+        tags: { id: string; name: string }[];
+      };
+      groupIds.push(created.id);
+      tagIds.push(Array.from({ length: group.tags }, (_, t) => created.tags.find((tag) => tag.name === `${group.name}-${t}`)!.id));
+    }
+    const pvs = Array.from({ length: PVS }, (_, i) => pvAt(i));
+    const seedStarted = performance.now();
+    await api(
+      'POST',
+      '/v1/pvs/multi',
+      pvs.map((pv, i) => ({
+        setpoint_address: pv.setpoint_address,
+        readback_address: pv.readback_address,
+        device: pv.device,
+        description: pv.description,
+        tag_ids: pv.groups.map((g) => tagIds[g]![tagIndex(i, g)]),
+      })),
+    );
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+
+    const filters = [
+      { [groupIds[0]!]: tagIds[0]!.slice(0, 3), [groupIds[1]!]: tagIds[1]!.slice(0, 2) },
+      { [groupIds[1]!]: tagIds[1]!.slice(0, 6), [groupIds[2]!]: tagIds[2]!.slice(0, 6) },
+    ];
+    const queries: Record<string, string>[] = [
+      {},
+      ...TERMS.map((query) => ({ query })),
+      ...filters.map((f) => ({ tagFilters: JSON.stringify(f) })),
+      { query: 'gamma', tagFilters: JSON.stringify(filters[1]) },
+      { query: 'sec13:x', tagFilters: JSON.stringify(filters[0]) },
+    ];
+    const hits = Object.fromEntries(TERMS.map((term) => [term, pvs.filter((pv) => matches(pv, term)).length]));
+
+    // Walk each query to its deepest wanted page once, keeping the cursors of the depths in the mix.
+    const paths: string[] = [];
+    for (const query of queries) {
+      let cursor: string | null = null;
+      for (let page = 0; page <= Math.max(...DEPTHS); page++) {
+        const params = new URLSearchParams({ ...query, limit: String(PAGE), ...(cursor ? { cursor } : {}) });
+        const path = `/v1/pvs/paged?${params}`;
+        const result = (await api('GET', path)) as { next_cursor: string | null; has_more: boolean };
+        if (DEPTHS.includes(page) || !result.has_more) paths.push(path);
+        if (!result.has_more) break;
+        cursor = result.next_cursor;
+      }
+    }
+    const mix = [...new Set(paths)];
+
+    const latencies: number[] = [];
+    const load = (duration: number) =>
+      new Promise<autocannon.Result>((resolve, reject) => {
+        const instance = autocannon(
+          { url: server.url, connections: CONNECTIONS, duration, headers: { 'x-api-key': server.adminKey }, requests: mix.map((path) => ({ method: 'GET', path })) },
+          (err, result) => (err ? reject(err) : resolve(result)),
+        );
+        instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+      });
+    await load(3); // warm-up
+    latencies.length = 0;
+    const loadBefore = loadAverage();
+    const cpuBefore = await server.cpuMicros();
+    const result = await load(DURATION_S);
+    const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+    latencies.sort((a, b) => a - b);
+    const p95 = percentile(latencies, 95);
+    const p99 = percentile(latencies, 99);
+    const errors = result.errors + result.non2xx + result.timeouts;
+    const figures = {
+      scenario: 'B4 paged search',
+      pvs: PVS,
+      connections: CONNECTIONS,
+      duration_s: DURATION_S,
+      distinct_requests: mix.length,
+      term_hits: hits,
+      requests: latencies.length,
+      rps: Math.round(result.requests.average),
+      p50_ms: percentile(latencies, 50),
+      p95_ms: p95,
+      p99_ms: p99,
+      max_ms: latencies.at(-1),
+      errors,
+      server_cpu_ms_per_request: Math.round((cpuMicros / Math.max(1, latencies.length) / 1000) * 100) / 100,
+      seed_50k_pvs_s: Math.round(seedSeconds * 100) / 100,
+      limits: { p95_ms: 20, p99_ms: 50, errors: 0 },
+      load_average: { before: loadBefore, after: loadAverage() },
+      pass: p95 < 20 && p99 < 50 && errors === 0,
+    };
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    recordResult('squirrel/b4-search', [JSON.stringify(figures)]);
+  } finally {
+    await server.stop();
+  }
+}
