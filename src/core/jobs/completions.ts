@@ -1,14 +1,15 @@
-import type { JobRow } from './rows.ts';
-
 /** Completions per statement, well under every dialect's parameter limit. */
 const MAX_BATCH = 500;
 
 interface PendingCompletion {
   id: string;
   result: string;
-  resolve: (row: JobRow | undefined) => void;
+  resolve: (completedAt: number | undefined) => void;
   reject: (err: unknown) => void;
 }
+
+/** One write: the ids it completed, stamped with `at`. */
+export type CompletionWrite = (results: Array<{ id: string; result: string }>) => Promise<{ completed: ReadonlySet<string>; at: number }>;
 
 /**
  * Records job completions in as few statements as possible: completions reported in one event-loop
@@ -17,16 +18,16 @@ interface PendingCompletion {
  * A completion's promise settles only once its write has committed.
  */
 export class CompletionBatcher {
-  readonly #write: (results: Array<{ id: string; result: string }>) => Promise<JobRow[]>;
+  readonly #write: CompletionWrite;
   #queue: PendingCompletion[] = [];
   #writing = false;
 
-  constructor(write: (results: Array<{ id: string; result: string }>) => Promise<JobRow[]>) {
+  constructor(write: CompletionWrite) {
     this.#write = write;
   }
 
-  /** Resolves with the completed row, or undefined when the job was no longer this process's to complete. */
-  complete(id: string, result: string): Promise<JobRow | undefined> {
+  /** Resolves with the completion time, or undefined when the job was no longer this process's to complete. */
+  complete(id: string, result: string): Promise<number | undefined> {
     return new Promise((resolve, reject) => {
       this.#queue.push({ id, result, resolve, reject });
       if (this.#writing) return;
@@ -39,8 +40,8 @@ export class CompletionBatcher {
     while (this.#queue.length > 0) {
       const batch = this.#queue.splice(0, MAX_BATCH);
       try {
-        const rows = new Map((await this.#write(batch.map(({ id, result }) => ({ id, result })))).map((row) => [row.id, row]));
-        for (const item of batch) item.resolve(rows.get(item.id));
+        const { completed, at } = await this.#write(batch.map(({ id, result }) => ({ id, result })));
+        for (const item of batch) item.resolve(completed.has(item.id) ? at : undefined);
       } catch (err) {
         for (const item of batch) item.reject(err);
       }

@@ -80,7 +80,10 @@ class Engine implements JobEngine {
         this.wake();
       },
     });
-    const completions = new CompletionBatcher((results) => this.#repo.completeOwned(results, this.instanceId, Date.now()));
+    const completions = new CompletionBatcher(async (results) => {
+      const at = Date.now();
+      return { completed: await this.#repo.completeOwned(results, this.instanceId, at), at };
+    });
     this.#workers = new WorkerPool({
       repo: this.#repo,
       definitions: this.#definitions,

@@ -5,7 +5,7 @@ import type { JobDefinition } from './definition.ts';
 import { JobTimeoutError, errorMessage, errorText, formatSeconds } from './errors.ts';
 import { ProgressThrottle, type ProgressUpdate } from './progress.ts';
 import type { JobRepository } from './repo.ts';
-import { toJobRecord, toJson, type JobRow } from './rows.ts';
+import { completedRow, toJobRecord, toJson, type JobRow } from './rows.ts';
 import type { RunningJob } from './types.ts';
 
 /** What an execution needs from the engine that runs it. */
@@ -13,8 +13,8 @@ export interface ExecutionHost {
   readonly repo: JobRepository;
   readonly owner: string;
   readonly logger: Logger;
-  /** records a successful attempt (batched with other completions) */
-  complete(id: string, result: string): Promise<JobRow | undefined>;
+  /** records a successful attempt (batched with other completions); the completion time, or undefined when the job is no longer this process's */
+  complete(id: string, result: string): Promise<number | undefined>;
   publish(row: JobRow): void;
 }
 
@@ -39,12 +39,15 @@ export function failedPatch(error: string, now: number): Updateable<JobRow> {
 /** One claimed job: runs its handler once and records how the attempt ended. */
 export class JobExecution {
   readonly #row: JobRow;
+  /** the row as this execution's own writes (progress, data) left it */
+  #latest: JobRow;
   readonly #definition: JobDefinition;
   readonly #host: ExecutionHost;
   readonly #controller = new AbortController();
 
   constructor(row: JobRow, definition: JobDefinition, host: ExecutionHost) {
     this.#row = row;
+    this.#latest = row;
     this.#definition = definition;
     this.#host = host;
   }
@@ -99,7 +102,7 @@ export class JobExecution {
     );
     const outcome = await Promise.race([handled, aborted]);
     clearTimeout(timer);
-    progress.close();
+    await progress.close();
     await this.#conclude(outcome);
     // The slot stays taken until the handler stops, so an aborted handler that lingers still counts.
     await handled;
@@ -118,7 +121,10 @@ export class JobExecution {
       await this.#record(this.#owned(failedPatch(`the job's result cannot be stored as JSON: ${errorMessage(err)}`, Date.now())));
       return;
     }
-    await this.#record(() => this.#host.complete(this.#row.id, result));
+    await this.#record(async () => {
+      const completedAt = await this.#host.complete(this.#row.id, result);
+      return completedAt === undefined ? undefined : completedRow(this.#latest, result, completedAt);
+    });
   }
 
   async #recordFailure(err: unknown): Promise<void> {
@@ -180,6 +186,8 @@ export class JobExecution {
   /** Writes only while this process still owns the running job: a cancelled or recovered job is left alone. */
   async #write(patch: Updateable<JobRow>): Promise<void> {
     const row = await this.#owned(patch)();
-    if (row) this.#host.publish(row);
+    if (!row) return;
+    this.#latest = row;
+    this.#host.publish(row);
   }
 }

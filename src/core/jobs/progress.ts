@@ -48,12 +48,16 @@ export class ProgressThrottle {
     return Promise.resolve();
   }
 
-  /** Drops anything held back and writes nothing more (the job has finished). */
-  close(): void {
+  /**
+   * Drops anything held back and writes nothing more (the job has finished); resolves once writes
+   * already under way are done, so the job's end is recorded after them.
+   */
+  close(): Promise<void> {
     this.#closed = true;
     this.#held = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    return this.#writes;
   }
 
   #flush(): Promise<void> {

@@ -47,6 +47,25 @@ export interface JobsSchema {
   core_job_schedules: ScheduleRow;
 }
 
+/** What a completion sets besides `result` and `version`: the SQL and the row kept in memory share it. */
+export function completionFields(now: number) {
+  return {
+    status: 'completed' as const,
+    progress: 100,
+    error: null,
+    retrying: 0,
+    finished_at: now,
+    updated_at: now,
+    lease_owner: null,
+    lease_expires_at: null,
+  };
+}
+
+/** The row as a completion leaves it, from the latest row its execution holds (nothing is read back). */
+export function completedRow(latest: JobRow, result: string, now: number): JobRow {
+  return { ...latest, ...completionFields(now), result, version: latest.version + 1 };
+}
+
 export function toJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }

@@ -1,10 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompletionBatcher } from '../../../src/core/jobs/completions.ts';
-import type { JobRow } from '../../../src/core/jobs/rows.ts';
 import { deferred } from './helpers.ts';
 
-const rowFor = (id: string, result: string) => ({ id, result }) as JobRow;
+const AT = 1_700_000_000_000;
 
 describe('completion batcher', () => {
   it('writes the completions of one event-loop turn together, and those arriving during a write in the next one', async () => {
@@ -13,7 +12,7 @@ describe('completion batcher', () => {
     const batcher = new CompletionBatcher(async (results) => {
       writes.push(results.map((r) => r.id));
       if (writes.length === 1) await firstWrite.promise;
-      return results.map((r) => rowFor(r.id, r.result));
+      return { completed: new Set(results.map((r) => r.id)), at: AT + writes.length };
     });
     const sameTurn = [batcher.complete('a', '1'), batcher.complete('b', '2')];
     assert.deepEqual(writes, [], 'nothing is written before the turn ends');
@@ -25,23 +24,23 @@ describe('completion batcher', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(settled, false, 'a completion is acknowledged only once its write is done');
     firstWrite.resolve();
-    assert.deepEqual(await Promise.all([...sameTurn, later]), [rowFor('a', '1'), rowFor('b', '2'), rowFor('c', '3')]);
+    assert.deepEqual(await Promise.all([...sameTurn, later]), [AT + 1, AT + 1, AT + 2]);
     assert.deepEqual(writes, [['a', 'b'], ['c']]);
   });
 
-  it('resolves undefined for a job the write did not complete, and rejects a failed write\'s batch only', async () => {
+  it('resolves the completion time, undefined for a job the write did not complete, and rejects a failed write\'s batch only', async () => {
     let calls = 0;
     const batcher = new CompletionBatcher(async (results) => {
       calls += 1;
       if (calls === 1) throw new Error('database unavailable');
-      return results.filter((r) => r.id !== 'cancelled').map((r) => rowFor(r.id, r.result));
+      return { completed: new Set(results.filter((r) => r.id !== 'cancelled').map((r) => r.id)), at: AT };
     });
     const failed = assert.rejects(batcher.complete('x', '0'), /database unavailable/);
     await new Promise((resolve) => setImmediate(resolve));
     const kept = batcher.complete('kept', '1');
     const cancelled = batcher.complete('cancelled', '2');
     await failed;
-    assert.deepEqual(await kept, rowFor('kept', '1'));
+    assert.equal(await kept, AT);
     assert.equal(await cancelled, undefined);
   });
 });
