@@ -7,6 +7,11 @@ import { authenticateSocket, CLOSE, keepAlive, parseFrame } from './connection.t
 import { readTelemetryFrame } from './telemetry.ts';
 
 type Frame = [RawData, boolean];
+/** what a frame's handler answers with: a message for the same socket, or nothing */
+type Reply = string | undefined;
+
+/** frames of one socket being handled at once before the socket stops reading */
+const MAX_FRAMES_IN_FLIGHT = 4;
 
 /** `/ws/datapoints/stream` and `/ws/controller/telemetry` (spec §3.15). */
 export function registerWebSocketRoutes(scope: FastifyInstance, wm: WebmacsContext, lab: Lab): void {
@@ -40,16 +45,34 @@ export function registerWebSocketRoutes(scope: FastifyInstance, wm: WebmacsConte
     return principal ? early : undefined;
   }
 
-  function onFrames(socket: WebSocket, early: Frame[], handle: (frame: unknown) => void | Promise<void>): void {
-    let chain = Promise.resolve();
+  /**
+   * Frames of one socket are handled concurrently (a controller's batches queue for the database, not
+   * behind each other's round trip), up to a few at a time with reading paused beyond that; replies go
+   * out in frame order, so acks follow the frames they answer.
+   */
+  function onFrames(socket: WebSocket, early: Frame[], handle: (frame: unknown) => Reply | Promise<Reply>): void {
+    let replies = Promise.resolve();
+    let inFlight = 0;
     const receive = (data: RawData, isBinary: boolean) => {
       const frame = parseFrame(data, isBinary);
       if (frame === undefined) {
         socket.close(CLOSE.unsupportedData, 'Invalid JSON');
         return;
       }
-      // frames of one socket are handled in order, so acks follow the frames they answer
-      chain = chain.then(() => handle(frame)).catch((err: unknown) => wm.app.logger.error({ err }, 'websocket frame failed'));
+      inFlight += 1;
+      if (inFlight >= MAX_FRAMES_IN_FLIGHT) socket.pause();
+      const reply = Promise.resolve()
+        .then(() => handle(frame))
+        .finally(() => {
+          inFlight -= 1;
+          if (socket.isPaused && inFlight < MAX_FRAMES_IN_FLIGHT) socket.resume();
+        });
+      replies = replies
+        .then(() => reply)
+        .then((message) => {
+          if (message !== undefined && socket.readyState === socket.OPEN) socket.send(message);
+        })
+        .catch((err: unknown) => wm.app.logger.error({ err }, 'websocket frame failed'));
     };
     for (const [data, isBinary] of early) receive(data, isBinary);
     socket.on('message', receive);
@@ -62,12 +85,11 @@ export function registerWebSocketRoutes(scope: FastifyInstance, wm: WebmacsConte
     socket.send(JSON.stringify({ type: 'connected', message: 'Subscribed to live datapoint stream.' }));
     onFrames(socket, early, (frame) => {
       const { type, event_public_ids: ids } = frame as { type?: unknown; event_public_ids?: unknown };
-      if (type === 'ping') socket.send(JSON.stringify({ type: 'pong' }));
-      if (type === 'subscribe') {
-        const wanted = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
-        lab.stream.subscribe(client, wanted);
-        socket.send(JSON.stringify({ type: 'subscribed', event_public_ids: [...new Set(wanted)] }));
-      }
+      if (type === 'ping') return JSON.stringify({ type: 'pong' });
+      if (type !== 'subscribe') return undefined;
+      const wanted = Array.isArray(ids) ? ids.filter((id): id is string => typeof id === 'string') : [];
+      lab.stream.subscribe(client, wanted);
+      return JSON.stringify({ type: 'subscribed', event_public_ids: [...new Set(wanted)] });
     });
   });
 
@@ -76,17 +98,13 @@ export function registerWebSocketRoutes(scope: FastifyInstance, wm: WebmacsConte
     if (!early) return;
     onFrames(socket, early, async (frame) => {
       const read = readTelemetryFrame(frame, nowMicros(), futureToleranceMicros);
-      if (read.kind === 'ignore') return;
+      if (read.kind === 'ignore') return undefined;
       const echo = read.id === undefined ? {} : { id: read.id };
-      if (read.kind === 'error') {
-        socket.send(JSON.stringify({ type: 'error', message: read.message, ...echo }));
-        return;
-      }
+      if (read.kind === 'error') return JSON.stringify({ type: 'error', message: read.message, ...echo });
       const result = await lab.pipeline.ingest(read.items, 'ws');
       // acks are opt-in (spec §3.15), so a controller that never reads is never flooded
-      if (read.id !== undefined && socket.readyState === socket.OPEN) {
-        socket.send(JSON.stringify({ type: 'ack', id: read.id, accepted: result.accepted.length, rejected: result.rejected + read.dropped }));
-      }
+      if (read.id === undefined) return undefined;
+      return JSON.stringify({ type: 'ack', id: read.id, accepted: result.accepted.length, rejected: result.rejected + read.dropped });
     });
   });
 }
