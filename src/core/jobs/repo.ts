@@ -5,6 +5,9 @@ import { completionFields, type JobRow, type JobsSchema } from './rows.ts';
 import type { JobStatus, ListJobsQuery } from './types.ts';
 
 type JobPatch = Updateable<JobRow>;
+
+/** Inserts of at least this many jobs refresh the planner's statistics where it keeps them. */
+const BULK_ENQUEUE = 1_000;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTransaction = Transaction<any>;
 
@@ -56,8 +59,11 @@ export class JobRepository {
     };
     if (rows.length === 0) return;
     if (trx) return write(trx as Kysely<JobsSchema>);
-    if (rows.length <= perStatement) return write(this.#db);
-    return this.#database.transaction((t) => write(t as Kysely<JobsSchema>));
+    if (rows.length <= perStatement) await write(this.#db);
+    else await this.#database.transaction((t) => write(t as Kysely<JobsSchema>));
+    // Postgres plans claims from table statistics; until autovacuum refreshes them after a bulk enqueue,
+    // it sorts every pending job on each claim instead of walking the claim index. SQLite keeps none.
+    if (rows.length >= BULK_ENQUEUE && this.#database.dialect.name === 'postgres') await sql`analyze core_jobs`.execute(this.#db);
   }
 
   /** Inserts a schedule tick's job; undefined when that tick already has one. */
