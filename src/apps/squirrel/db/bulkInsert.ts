@@ -50,7 +50,13 @@ export async function bulkInsert<DB, Row>(db: Kysely<DB>, table: string, columns
   for (let start = 0; start < rows.length; start += SQLITE_ROWS_PER_STATEMENT) {
     const end = Math.min(rows.length, start + SQLITE_ROWS_PER_STATEMENT);
     const parameters: unknown[] = [];
-    for (let i = start; i < end; i++) for (const name of names) parameters.push(rows[i]![name]);
+    for (let i = start; i < end; i++) {
+      for (const name of names) {
+        const value = rows[i]![name];
+        // SQLite stores booleans as 0/1; converting here spares the driver a second pass over every parameter.
+        parameters.push(typeof value === 'boolean' ? Number(value) : value);
+      }
+    }
     await db.executeQuery(CompiledQuery.raw(sqliteInsert(table, names, end - start), parameters));
   }
 }
