@@ -121,9 +121,9 @@ class StatementCache<S> {
  *
  * The dialects differ here only. Postgres: several processes claim at once, so one statement selects
  * with `FOR UPDATE SKIP LOCKED` (skipping rows another is claiming) and updates what it selected.
- * SQLite: writers are serialised, and selecting the ids first, then updating them by id, costs less
- * than half of the single UPDATE with a subquery; the update repeats `status = 'pending'`, so a job
- * that another writer claimed or cancelled in between is simply not taken.
+ * SQLite: writers are serialised, and selecting the due rows first, then updating them by id with
+ * nothing read back, costs far less than one UPDATE with a subquery and RETURNING; the update repeats
+ * `status = 'pending'`, so a job that another writer claimed or cancelled in between is not taken.
  */
 export class JobClaimer {
   readonly #database: AppDatabase;
