@@ -6,7 +6,7 @@ export interface PlatformRedisOptions {
   logger: Logger;
   /** a command Redis has not answered by then (a hung link) rejects; 2000 unless given */
   commandTimeoutMs?: number;
-  /** how long opening waits for the first connection before going on without it; 5000 unless given */
+  /** how long opening waits for the first connection before going on without it; 2000 unless given */
   readyTimeoutMs?: number;
 }
 
@@ -30,7 +30,7 @@ export async function openPlatformRedis(options: PlatformRedisOptions): Promise<
   });
   redis.on('error', (err: Error) => logger.warn({ err: err.message }, 'redis connection error'));
   // Without an offline queue, commands sent before the first connection would fail: start once it is up.
-  const readyTimeoutMs = options.readyTimeoutMs ?? 5_000;
+  const readyTimeoutMs = options.readyTimeoutMs ?? 2_000;
   let timer: NodeJS.Timeout | undefined;
   const ready = await Promise.race([
     new Promise<boolean>((resolve) => redis.once('ready', () => resolve(true))),
