@@ -59,7 +59,8 @@ export function datapointsRepo(db: Kysely<WebmacsDatabase>) {
         .orderBy('datapoints.ts')
         .orderBy('datapoints.id')
         .execute();
-      return rows.map((row) => ({ ...row, id: Number(row.id), ts: Number(row.ts), experiment_id: row.experiment_id === null ? null : Number(row.experiment_id) }));
+      // Postgres hands bigints over as strings; the cache converts while copying into its arrays.
+      return rows as WindowRow[];
     },
     /** Each event's newest row (max timestamp, ties → max id), in event creation order. */
     async latest(eventIds?: number[]): Promise<DatapointRow[]> {

@@ -11,12 +11,12 @@ export interface CachedPoint {
   experimentPublicId: string | null;
 }
 
-/** A fill's rows, ascending (timestamp, id). */
+/** A fill's rows, ascending (timestamp, id); integers may arrive as strings (Postgres bigint). */
 export interface WindowRow {
-  id: number;
-  ts: number;
+  id: number | string;
+  ts: number | string;
   value: number;
-  experiment_id: number | null;
+  experiment_id: number | string | null;
   experiment_public_id: string | null;
 }
 
@@ -35,10 +35,17 @@ const NO_EXPERIMENT = Number.NaN;
 /** Growable columnar arrays sorted by (ts, id); the typed arrays are views that grow by doubling. */
 class Columns {
   length = 0;
-  ts = new Float64Array(16);
-  value = new Float64Array(16);
-  id = new Float64Array(16);
-  experimentId = new Float64Array(16);
+  ts: Float64Array;
+  value: Float64Array;
+  id: Float64Array;
+  experimentId: Float64Array;
+
+  constructor(capacity = 16) {
+    this.ts = new Float64Array(capacity);
+    this.value = new Float64Array(capacity);
+    this.id = new Float64Array(capacity);
+    this.experimentId = new Float64Array(capacity);
+  }
 
   /** the first index whose (ts, id) is ≥ the given pair */
   lowerBound(ts: number, id: number): number {
@@ -59,7 +66,7 @@ class Columns {
     const newest = last < 0 || this.ts[last]! < ts || (this.ts[last] === ts && this.id[last]! < id);
     const at = newest ? this.length : this.lowerBound(ts, id);
     if (!newest && this.id[at] === id && this.ts[at] === ts) return false;
-    if (this.length === this.ts.length) this.grow(this.length * 2);
+    if (this.length === this.ts.length) this.grow(Math.max(16, this.length * 2));
     if (at < this.length) {
       for (const column of [this.ts, this.value, this.id, this.experimentId]) column.copyWithin(at + 1, at, this.length);
     }
@@ -221,10 +228,11 @@ export class SeriesCache {
     const entry: Entry = { fromTs, columns: new Columns(), queued: [] };
     entry.loading = this.options.loadWindow(eventId, fromTs).then(
       (rows) => {
-        const columns = new Columns();
+        const columns = new Columns(Math.max(16, rows.length + entry.queued.length));
         for (const row of rows) {
-          if (row.experiment_id !== null && row.experiment_public_id !== null) this.experimentPublicIds.set(row.experiment_id, row.experiment_public_id);
-          columns.insert(row.ts, row.id, row.value, row.experiment_id ?? NO_EXPERIMENT);
+          const experimentId = row.experiment_id === null ? NO_EXPERIMENT : Number(row.experiment_id);
+          if (row.experiment_public_id !== null) this.experimentPublicIds.set(experimentId, row.experiment_public_id);
+          columns.insert(Number(row.ts), Number(row.id), row.value, experimentId);
         }
         for (const point of entry.queued) columns.insert(point.ts, point.id, point.value, point.experimentId ?? NO_EXPERIMENT);
         entry.queued = [];

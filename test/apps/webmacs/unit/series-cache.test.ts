@@ -6,8 +6,10 @@ import { SeriesCache, type CachedPoint, type SeriesColumns, type WindowRow } fro
 const MINUTE = 60_000_000;
 const NOW = 1_000_000 * MINUTE;
 
+type StoredRow = WindowRow & { id: number; ts: number };
+
 /** A stored table the cache fills from, standing in for one event's datapoints. */
-function store(rows: WindowRow[] = []) {
+function store(rows: StoredRow[] = []) {
   const table = [...rows];
   let loads = 0;
   let gate: Promise<void> | undefined;
@@ -31,7 +33,7 @@ function store(rows: WindowRow[] = []) {
   };
 }
 
-const row = (id: number, ts: number, value = id): WindowRow => ({ id, ts, value, experiment_id: null, experiment_public_id: null });
+const row = (id: number, ts: number, value = id): StoredRow => ({ id, ts, value, experiment_id: null, experiment_public_id: null });
 const point = (eventId: number, id: number, ts: number, value = id): CachedPoint => ({ eventId, id, ts, value, experimentId: null, experimentPublicId: null });
 const ids = (columns: SeriesColumns | undefined) => Array.from(columns?.id ?? []);
 
