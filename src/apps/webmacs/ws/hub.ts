@@ -20,7 +20,6 @@ interface StreamClient {
   filterKey: string;
 }
 
-
 export interface StreamHubOptions {
   broadcastIntervalMs: number;
   maxBufferedBytes: number;
@@ -72,12 +71,13 @@ export class StreamHub {
       return passes;
     });
     if (sendable.length === 0) return;
-    const messages = new Map<string, string | null>();
+    // Encoded once too: a string handed to ws is turned into UTF-8 bytes again for every socket.
+    const messages = new Map<string, Buffer | null>();
     for (const client of this.clients) {
       let message = messages.get(client.filterKey);
       if (message === undefined) {
         const selected = client.filter ? sendable.filter((point) => client.filter!.has(point.event_public_id)) : sendable;
-        message = selected.length ? JSON.stringify({ type: 'datapoints_batch', datapoints: selected }) : null;
+        message = selected.length ? Buffer.from(JSON.stringify({ type: 'datapoints_batch', datapoints: selected })) : null;
         messages.set(client.filterKey, message);
       }
       if (message !== null) this.send(client, message);
@@ -89,7 +89,7 @@ export class StreamHub {
     for (const client of this.clients) client.socket.close(code, reason);
   }
 
-  private send(client: StreamClient, message: string): void {
+  private send(client: StreamClient, message: Buffer): void {
     const { socket } = client;
     if (socket.readyState !== socket.OPEN) return;
     if (socket.bufferedAmount > this.options.maxBufferedBytes) {
@@ -99,6 +99,6 @@ export class StreamHub {
       socket.close(CLOSE.tryAgainLater, 'Slow consumer');
       return;
     }
-    socket.send(message);
+    socket.send(message, { binary: false });
   }
 }
