@@ -11,6 +11,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import pg from 'pg';
 import { recordResult } from '../../_support/results.ts';
 
 export const ADMIN_EMAIL = 'admin@webmacs.io';
@@ -33,10 +34,14 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-/** Postgres runs (P8) put webmacs in its own schema of BENCH_DATABASE_URL; SQLite runs use the data dir. */
+/**
+ * Starts a server on a fresh data directory, or on an earlier one's data (`reuse`, with its
+ * environment, overridden by `env`). With DATABASE_URL in `env` (P8) webmacs lives in schema `webmacs`.
+ */
 export async function startServer(env: Record<string, string> = {}, reuse?: { dataDir: string; env: NodeJS.ProcessEnv }): Promise<ServerHandle> {
   const dataDir = reuse?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-webmacs-'));
-  const childEnv: NodeJS.ProcessEnv = reuse?.env ?? {
+  if (env.DATABASE_URL && !reuse) env = { ...env, DATABASE_URL: await freshPostgresDatabase(env.DATABASE_URL, path.basename(dataDir)) };
+  const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
     BURROW_DATA_DIR: dataDir,
     BURROW_PORT: '0',
@@ -48,6 +53,7 @@ export async function startServer(env: Record<string, string> = {}, reuse?: { da
     WEBMACS_CONTROLLER: 'false',
     WEBMACS_AUTO_SEED: 'false',
     WEBMACS_WEBHOOK_ALLOW_LOOPBACK: 'true',
+    ...reuse?.env,
     ...env,
   };
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', new URL('./server.ts', import.meta.url).pathname], {
@@ -74,6 +80,18 @@ export async function startServer(env: Record<string, string> = {}, reuse?: { da
       clearTimeout(timer);
     },
   };
+}
+
+/** A new, empty database beside the one `url` names, so every fresh server starts from nothing. */
+async function freshPostgresDatabase(url: string, suffix: string): Promise<string> {
+  const name = `burrow_bench_${suffix.replace(/[^a-z0-9]/gi, '_').toLowerCase()}`;
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  await admin.query(`create database "${name}"`);
+  await admin.end();
+  const fresh = new URL(url);
+  fresh.pathname = `/${name}`;
+  return fresh.toString();
 }
 
 export function removeDataDir(server: ServerHandle): void {
@@ -136,8 +154,11 @@ export async function setupLab(base: string, count: number, prefix = 'Bench'): P
   return { token, events };
 }
 
-export async function login(base: string): Promise<string> {
-  return (await json<{ access_token: string }>(base, 'POST', '/api/v1/auth/login', undefined, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD })).access_token;
+/** The lab a restarted server already holds: a fresh admin token and its events in creation order. */
+export async function existingLab(server: ServerHandle): Promise<Lab> {
+  const { access_token: token } = await json<{ access_token: string }>(server.url, 'POST', '/api/v1/auth/login', undefined, { email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const { data } = await json<{ data: Array<{ public_id: string }> }>(server.url, 'GET', '/api/v1/events?page_size=100', token);
+  return { token, events: data.map((event) => event.public_id) };
 }
 
 export async function storedCount(base: string, token: string): Promise<number> {
