@@ -52,9 +52,13 @@ export interface SquirrelProcess {
   stop(): Promise<void>;
 }
 
-/** Runs `squirrelServerProcess.ts` in a child process with `env` added to this one's. */
+/**
+ * Runs `squirrelServerProcess.ts` in a child process with `env` added to this one's.
+ * `BENCH_SQUIRREL_NODE_ARGS` adds node flags to it, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile the server.
+ */
 export async function spawnSquirrelServer(env: NodeJS.ProcessEnv): Promise<SquirrelProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./squirrelServerProcess.ts', import.meta.url).pathname], {
+  const nodeArgs = process.env.BENCH_SQUIRREL_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL('./squirrelServerProcess.ts', import.meta.url).pathname], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });

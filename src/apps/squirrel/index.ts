@@ -173,7 +173,7 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
 
       const redis = openRedis(ctx);
       const cache = options.cache ?? openLiveCache(ctx, redis);
-      const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}) });
+      const pvs = createPvService(database, { onChange: () => ctx.bus.publish(PV_CHANGED_TOPIC, {}), bulkBatchSize: ctx.settings.SQUIRREL_BULK_INSERT_BATCH_SIZE });
       const tags = createTagService(database);
 
       // spec §4.5 startup order: the in-process soft IOC comes up before the CA context that may point at it

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { PvTable, SquirrelDb } from '../db/schema.ts';
+import { bulkInsert, type BulkColumn } from '../db/bulkInsert.ts';
+import type { PvTable, PvTagTable, SquirrelDb } from '../db/schema.ts';
 import { hasConditions, pvFilters, type PvFilter } from './filters.ts';
 
 export type { PvFilter } from './filters.ts';
@@ -7,6 +8,28 @@ export type { PvFilter } from './filters.ts';
 export type PvRow = PvTable;
 
 const CHUNK = 500;
+
+const PV_COLUMNS: readonly BulkColumn<PvRow>[] = [
+  { name: 'id', pgType: 'text' },
+  { name: 'setpoint_address', pgType: 'text' },
+  { name: 'readback_address', pgType: 'text' },
+  { name: 'config_address', pgType: 'text' },
+  { name: 'device', pgType: 'text' },
+  { name: 'description', pgType: 'text' },
+  { name: 'abs_tolerance', pgType: 'double precision' },
+  { name: 'rel_tolerance', pgType: 'double precision' },
+  { name: 'read_only', pgType: 'boolean' },
+  { name: 'search_text', pgType: 'text' },
+  { name: 'created_by', pgType: 'text' },
+  { name: 'last_modified_by', pgType: 'text' },
+  { name: 'created_at', pgType: 'bigint' },
+  { name: 'updated_at', pgType: 'bigint' },
+];
+
+const PV_TAG_COLUMNS: readonly BulkColumn<PvTagTable>[] = [
+  { name: 'pv_id', pgType: 'text' },
+  { name: 'tag_id', pgType: 'text' },
+];
 /**
  * Rows a filtered page walks in id order before it turns to the indexes: common matches are found
  * within it at a few µs a row, and rare ones cost one window walk more than the indexes alone.
@@ -33,14 +56,12 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
       }
       return found;
     },
-    /** one multi-row statement per batch, sized to the dialect's parameter limit */
-    async insertMany(rows: readonly PvRow[], maxParameters: number): Promise<void> {
-      const batch = Math.max(1, Math.floor(maxParameters / 15));
-      for (let i = 0; i < rows.length; i += batch) await db.insertInto('pv').values(rows.slice(i, i + batch)).execute();
+    /** the bulk insert path of spec §7; `postgresBatchSize` rows per statement on Postgres */
+    async insertMany(rows: readonly PvRow[], postgresBatchSize: number): Promise<void> {
+      await bulkInsert(db, 'pv', PV_COLUMNS, rows, postgresBatchSize);
     },
-    async linkTags(links: readonly { pv_id: string; tag_id: string }[], maxParameters: number): Promise<void> {
-      const batch = Math.max(1, Math.floor(maxParameters / 2));
-      for (let i = 0; i < links.length; i += batch) await db.insertInto('pv_tag').values(links.slice(i, i + batch)).execute();
+    async linkTags(links: readonly PvTagTable[], postgresBatchSize: number): Promise<void> {
+      await bulkInsert(db, 'pv_tag', PV_TAG_COLUMNS, links, postgresBatchSize);
     },
     async replaceTags(pvId: string, tagIds: readonly string[]): Promise<void> {
       await db.deleteFrom('pv_tag').where('pv_id', '=', pvId).execute();

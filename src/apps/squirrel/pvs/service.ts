@@ -56,6 +56,14 @@ function searchText(row: Pick<PvRow, 'setpoint_address' | 'readback_address' | '
     .toLowerCase();
 }
 
+/** values that occur more than once, in order of their second occurrence */
+function repeated(values: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const again = new Set<string>();
+  for (const value of values) (seen.has(value) ? again : seen).add(value);
+  return [...again];
+}
+
 /** A body item turned into a row, or the 422 naming the offending (indexed) field. */
 function rowFromInput(input: PvInput, fieldPrefix: string, createdBy: string | null, at: number): PvRow {
   const addresses: Record<(typeof ADDRESS_FIELDS)[number], string | null> = { setpoint_address: null, readback_address: null, config_address: null };
@@ -83,7 +91,9 @@ function rowFromInput(input: PvInput, fieldPrefix: string, createdBy: string | n
   return { ...row, search_text: searchText(row) };
 }
 
-export function createPvService(database: AppDatabase<SquirrelDb>, options: { onChange: () => void }) {
+/** `bulkBatchSize`: rows per bulk insert statement on Postgres (SQUIRREL_BULK_INSERT_BATCH_SIZE) */
+export function createPvService(database: AppDatabase<SquirrelDb>, options: { onChange: () => void; bulkBatchSize: number }) {
+  const { bulkBatchSize } = options;
   const repo = createPvRepo(database.db);
   const tagRepo = createTagRepo(database.db);
 
@@ -127,8 +137,8 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
     try {
       await database.transaction(async (trx) => {
         const txRepo: PvRepo = createPvRepo(trx);
-        await txRepo.insertMany(rows, database.dialect.maxParameters);
-        await txRepo.linkTags(links, database.dialect.maxParameters);
+        await txRepo.insertMany(rows, bulkBatchSize);
+        await txRepo.linkTags(links, bulkBatchSize);
       });
     } catch (err) {
       // A concurrent create of the same setpoint: the unique index is the last word.
@@ -159,7 +169,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
       const at = Date.now();
       const rows = inputs.map((input, i) => rowFromInput(input, `[${i}].`, createdBy, at));
       const setpoints = rows.map((r) => r.setpoint_address).filter((a): a is string => a !== null);
-      const duplicates = unique(setpoints.filter((a, i) => setpoints.indexOf(a) !== i));
+      const duplicates = repeated(setpoints);
       if (duplicates.length) throw errors.pvAlreadyExists(`Duplicate setpoint addresses in import: [${listSome(duplicates)}]`);
       const existing = await repo.existingSetpoints(setpoints);
       if (existing.length) throw errors.pvAlreadyExists(`Setpoint addresses already exist: [${listSome(existing)}]`);
