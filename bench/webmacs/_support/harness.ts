@@ -201,7 +201,7 @@ export function loadAverage(): number[] {
 /** Prints the scenario's JSON summary and replaces its section in bench/RESULTS.md. */
 export function report(scenario: string, summary: Record<string, unknown>, verdicts: string[]): void {
   const full = { scenario, ...summary, load_average_end: loadAverage(), cores: os.cpus().length };
-  process.stdout.write(`${JSON.stringify(full, null, 2)}\n`);
+  process.stdout.write(`${verdicts.join('\n')}\n${JSON.stringify(full, null, 2)}\n`);
   recordResult(scenario, [...verdicts, `load average (1/5/15 min) at end: ${full.load_average_end.join(' / ')} — shared 2-core machine, figures are noisy`, JSON.stringify(full)]);
 }
 
