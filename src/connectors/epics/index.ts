@@ -189,7 +189,8 @@ export class EpicsService implements EpicsClient {
     const onDisconnect = (reason: string) => handlers.onConnection?.(false, reason);
     channel.on('connect', onConnect);
     channel.on('disconnect', onDisconnect);
-    const subscription = channel.subscribe((reading) => handlers.onValue({ ...toPvReading(channel, reading), ...metadata }), {
+    // Object.assign on the fresh reading, not a spread into a third object: this runs for every monitor event
+    const subscription = channel.subscribe((reading) => handlers.onValue(Object.assign(toPvReading(channel, reading), metadata)), {
       type: 'time',
       mask: options.mask ?? DBE_VALUE | DBE_ALARM,
       onError: (err) => handlers.onError?.(err),

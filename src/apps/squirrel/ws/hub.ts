@@ -2,7 +2,7 @@ import type { WebSocket } from 'ws';
 import type { ClientChannel } from '../../../core/realtime/index.ts';
 import type { LiveCache } from '../live/cache.ts';
 import type { CacheEntry } from '../live/entry.ts';
-import { heartbeatMessage, updatesMessage, type Dialect } from './messages.ts';
+import { heartbeatMessage, PendingUpdate, updatesText, type Dialect } from './messages.ts';
 
 export interface HubSettings {
   batchIntervalMs: number;
@@ -15,7 +15,7 @@ export interface HubSettings {
 /** One connection's state: its subscriptions, its pending (coalesced) updates and its push dialect. */
 export class WsClient {
   readonly subscriptions = new Set<string>();
-  pending = new Map<string, CacheEntry>();
+  pending = new Map<string, PendingUpdate>();
   /** since when the send buffer has been over the limit, or null */
   overLimitSince: number | null = null;
 
@@ -125,7 +125,9 @@ export class WsHub {
   #route(updates: ReadonlyMap<string, CacheEntry>): void {
     for (const [name, entry] of updates) {
       const clients = this.#byPv.get(name);
-      if (clients) for (const client of clients) client.pending.set(name, entry);
+      if (!clients) continue;
+      const update = new PendingUpdate(name, entry);
+      for (const client of clients) client.pending.set(name, update);
     }
   }
 
@@ -159,7 +161,7 @@ export class WsHub {
       if (!client.pending.size || !this.#canSend(client, now)) continue;
       const pending = client.pending;
       client.pending = new Map();
-      this.#send(client, JSON.stringify(updatesMessage(client.dialect, pending)));
+      this.#send(client, updatesText(client.dialect, pending));
     }
   }
 

@@ -28,14 +28,33 @@ export function entriesIn(dialect: Dialect, entries: ReadonlyMap<string, CacheEn
   return out;
 }
 
-/** One window's coalesced changes: A `update` (one PV) or `batch_update`, T `diff`. */
-export function updatesMessage(dialect: Dialect, pending: ReadonlyMap<string, CacheEntry>): object {
-  if (dialect === 'T') return { type: 'diff', data: Object.fromEntries(pending), count: pending.size, timestamp: Date.now() / 1000 };
-  if (pending.size === 1) {
-    const [name, entry] = pending.entries().next().value!;
-    return { type: 'update', ...aEntry(name, entry) };
+/**
+ * One PV change on its way to the clients subscribed to it, shared by all of them: its JSON is written
+ * once per dialect however many clients receive it (spec §4.5 fan-out), at the first flush that needs it.
+ */
+export class PendingUpdate {
+  #a: string | undefined;
+  #t: string | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly entry: CacheEntry,
+  ) {}
+
+  /** A: the A-entry object; T: the `"name":entry` member of a diff's `data` */
+  json(dialect: Dialect): string {
+    if (dialect === 'A') return (this.#a ??= JSON.stringify(aEntry(this.name, this.entry)));
+    return (this.#t ??= `${JSON.stringify(this.name)}:${JSON.stringify(this.entry)}`);
   }
-  return { type: 'batch_update', updates: [...pending].map(([name, entry]) => aEntry(name, entry)) };
+}
+
+/** One window's coalesced changes as message text: A `update` (one PV) or `batch_update`, T `diff`. */
+export function updatesText(dialect: Dialect, pending: ReadonlyMap<string, PendingUpdate>): string {
+  const parts: string[] = [];
+  for (const update of pending.values()) parts.push(update.json(dialect));
+  if (dialect === 'T') return `{"type":"diff","data":{${parts.join(',')}},"count":${pending.size},"timestamp":${Date.now() / 1000}}`;
+  if (pending.size === 1) return `{"type":"update",${parts[0]!.slice(1)}`;
+  return `{"type":"batch_update","updates":[${parts.join(',')}]}`;
 }
 
 export function heartbeatMessage(dialect: Dialect, monitorBeat: number | null, monitorAlive: boolean): object {

@@ -1,0 +1,166 @@
+/**
+ * B5 (spec §9): WebSocket fan-out. The soft IOC runs in its own process (`burrow soft-ioc --generate
+ * 20000 --control stdin`: 40,000 monitored addresses); this process drives it with `set` commands on
+ * the setpoints, evenly paced, and each set also moves its readback (it follows), so 5,000 sets/s make
+ * 10,000 PV changes/s. Squirrel runs here with its monitor on every address. 200 clients, in a third
+ * process, subscribe to 1,000 random addresses each in the `type` dialect, warm up for 5 s and measure
+ * for 60 s. Targets: diff latency (receive time − EPICS timestamp) p99 < 250 ms, no client dropped,
+ * server RSS growth < 100 MB over the measured run. `B5_MEASURE_S` shortens the run for a quick check.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { createSquirrelApp } from '../../src/apps/squirrel/index.ts';
+import { createServer } from '../../src/server.ts';
+import { recordResult } from '../_support/results.ts';
+import { loadAverage, startIocProcess, useIoc } from './_support/iocProcess.ts';
+
+const PAIRS = 20_000;
+const PREFIX = 'B5:';
+const CHANGES_PER_S = 10_000;
+const CLIENTS = 200;
+const SUBSCRIPTIONS = 1000;
+const WARMUP_S = 5;
+const MEASURE_S = Number(process.env.B5_MEASURE_S ?? 60);
+const LIMITS = { p99_ms: 250, rss_growth_mb: 100 };
+/** the driver's pacing tick; sets that fall behind are caught up, at most a second's worth at once */
+const TICK_MS = 10;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+
+/** Paces `set` commands on the IOC's stdin: `perSecond` evenly over time, round-robin over the setpoints. */
+function driveIoc(stdin: NodeJS.WritableStream, perSecond: number): { stop(): number } {
+  const started = performance.now();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const due = Math.min(Math.floor(((performance.now() - started) / 1000) * perSecond) - sent, perSecond);
+    let lines = '';
+    for (let i = 0; i < due; i++) {
+      const pair = (sent % PAIRS) + 1;
+      lines += `{"cmd":"set","name":"${PREFIX}${pair}:SP","value":${Math.round(Math.random() * 1_000_000) / 1000}}\n`;
+      sent += 1;
+    }
+    if (lines) stdin.write(lines);
+  }, TICK_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      return sent;
+    },
+  };
+}
+
+export async function run(): Promise<void> {
+  const ioc = await startIocProcess(PAIRS, PREFIX, ['--control', 'stdin']);
+  // every set is answered with a line; read them so the pipe never fills
+  ioc.lines.on('line', () => undefined);
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-b5-'));
+  useIoc(ioc.port);
+  let adminKey = '';
+  const server = await createServer({
+    apps: [createSquirrelApp()],
+    env: {
+      BURROW_DATA_DIR: dataDir,
+      BURROW_PORT: '0',
+      BURROW_LOG_LEVEL: 'warn',
+      // opening the channels is set-up here, not what is measured
+      SQUIRREL_PV_MONITOR_BATCH_SIZE: '5000',
+      SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: '10',
+    },
+    announce: (_app, message) => (adminKey = /(sq_\S+)/.exec(message)?.[1] ?? adminKey),
+  });
+  const call = async (url: string, method: 'GET' | 'POST' = 'GET', payload?: unknown) => {
+    const res = await server.fastify.inject({ method, url, headers: { 'x-api-key': adminKey }, ...(payload ? { payload: payload as object } : {}) });
+    if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
+    return res;
+  };
+  const monitorUpdates = async () => Number(/^squirrel_monitor_updates_total (\S+)$/m.exec((await call('/metrics')).body)?.[1]);
+  let driver: { stop(): number } | undefined;
+  let clients: ReturnType<typeof spawn> | undefined;
+  try {
+    await call('/v1/pvs/multi', 'POST', Array.from({ length: PAIRS }, (_, i) => ({ setpoint_address: `${PREFIX}${i + 1}:SP`, readback_address: `${PREFIX}${i + 1}:RB` })));
+    const base = await server.listen();
+    await server.startWorkers();
+    for (;;) {
+      const cached = (await call('/v1/pvs/cache/status')).json().cached_pv_count as number;
+      const disconnected = (await call('/v1/health/disconnected')).json().count as number;
+      if (cached === 2 * PAIRS && disconnected === 0) break;
+      await sleep(200);
+    }
+
+    driver = driveIoc(ioc.child.stdin, CHANGES_PER_S / 2);
+    clients = spawn(process.execPath, ['--import', 'tsx', new URL('./_support/b5-clients.ts', import.meta.url).pathname], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        B5_URL: base.replace(/^http/, 'ws'),
+        B5_KEY: adminKey,
+        B5_CLIENTS: String(CLIENTS),
+        B5_SUBS: String(SUBSCRIPTIONS),
+        B5_PAIRS: String(PAIRS),
+        B5_PREFIX: PREFIX,
+        B5_WARMUP_S: String(WARMUP_S),
+        B5_MEASURE_S: String(MEASURE_S),
+      },
+    });
+    const lines = readline.createInterface({ input: clients.stdout! })[Symbol.asyncIterator]();
+    const nextLine = async () => {
+      const next = await lines.next();
+      if (next.done) throw new Error('the client process ended early');
+      return JSON.parse(next.value) as Record<string, unknown>;
+    };
+    if ((await nextLine()).event !== 'ready') throw new Error('the clients did not get ready');
+    await sleep(WARMUP_S * 1000);
+    const loadAtStart = loadAverage();
+    const rssAtStart = process.memoryUsage().rss;
+    const updatesAtStart = await monitorUpdates();
+    const measuredAt = performance.now();
+    let rssPeak = rssAtStart;
+    const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 1000);
+    const result = await nextLine();
+    clearInterval(sampler);
+    const seconds = (performance.now() - measuredAt) / 1000;
+    const monitorEventsPerS = Math.round(((await monitorUpdates()) - updatesAtStart) / seconds);
+    const rssAtEnd = process.memoryUsage().rss;
+    const setsSent = driver.stop();
+    driver = undefined;
+    const dropped = Number(/^squirrel_ws_dropped_total (\S+)$/m.exec((await call('/metrics')).body)?.[1]);
+    const growth = mb(rssAtEnd - rssAtStart);
+    const figures = {
+      scenario: 'B5 WebSocket fan-out',
+      monitored_addresses: 2 * PAIRS,
+      sets_sent: setsSent,
+      monitor_events_per_s: monitorEventsPerS,
+      clients: CLIENTS,
+      subscriptions_per_client: SUBSCRIPTIONS,
+      measure_s: MEASURE_S,
+      entries_received_per_s: result.entries_per_s,
+      messages_per_s: result.messages_per_s,
+      client_mb_per_s: result.mb_per_s,
+      p50_ms: result.p50_ms,
+      p99_ms: result.p99_ms,
+      max_ms: result.max_ms,
+      clients_closed: (result.closed_during_run as number) + (result.closed_before_run as number),
+      server_dropped: dropped,
+      rss_start_mb: mb(rssAtStart),
+      rss_end_mb: mb(rssAtEnd),
+      rss_peak_mb: mb(rssPeak),
+      rss_growth_mb: growth,
+      limits: LIMITS,
+      pass: (result.p99_ms as number) < LIMITS.p99_ms && result.closed_during_run === 0 && result.closed_before_run === 0 && dropped === 0 && growth < LIMITS.rss_growth_mb,
+      load_avg_start: loadAtStart,
+      load_avg_end: loadAverage(),
+    };
+    process.stdout.write(`${JSON.stringify(figures)}\n`);
+    recordResult('squirrel/b5-fanout', [JSON.stringify(figures)]);
+  } finally {
+    driver?.stop();
+    clients?.kill('SIGTERM');
+    await server.close();
+    await ioc.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
