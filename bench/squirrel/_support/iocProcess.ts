@@ -61,8 +61,12 @@ export async function startIocProcess(pairs: number, prefix: string, extra: read
     async stop() {
       if (child.exitCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
+      // with `--control stdin` the IOC also waits for the end of its input
+      child.stdin.end();
       child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
+      clearTimeout(killer);
     },
   };
 }
