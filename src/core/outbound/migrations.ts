@@ -41,5 +41,12 @@ export const outboundMigrations: MigrationSet = {
         await db.schema.createIndex('outbound_deliveries_due').on('outbound_deliveries').columns(['status', 'priority', 'next_attempt_at']).execute();
       },
     },
+    // A backlog limit counts a target's waiting deliveries on every enqueue: from the index alone.
+    '0003_outbound_backlog': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      async up(db: Kysely<any>) {
+        await db.schema.createIndex('outbound_deliveries_backlog').on('outbound_deliveries').columns(['target', 'status']).execute();
+      },
+    },
   },
 };
