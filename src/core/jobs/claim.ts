@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder, type Kysely, type QueryResult } from 'kysely';
 import { prepareQuery, type AppDatabase } from '../db/index.ts';
 import type { JobRow, JobsSchema } from './rows.ts';
+import { StatementCache } from './statement-cache.ts';
 
 export interface ClaimRequest {
   /** job types this process can run now (it has a handler and a free slot) */
@@ -19,9 +20,6 @@ interface ClaimParameters extends Record<string, unknown> {
 }
 
 type Prepared<P extends Record<string, unknown>, R> = (database: AppDatabase, params: P) => Promise<QueryResult<R>>;
-
-/** Distinct type lists (and, on SQLite, batch sizes) whose statements stay compiled; a process has a handful. */
-const CACHED_STATEMENTS = 64;
 
 /**
  * The jobs a claim may take, best first (priority, then run time, then age). A job with a singleton
@@ -98,21 +96,6 @@ function claimedRow(row: JobRow, p: ClaimParameters): JobRow {
     updated_at: p.now,
     version: row.version + 1,
   };
-}
-
-/** A small cache of compiled statements, oldest dropped first. */
-class StatementCache<S> {
-  readonly #entries = new Map<string, S>();
-
-  get(key: string, build: () => S): S {
-    let statement = this.#entries.get(key);
-    if (!statement) {
-      statement = build();
-      if (this.#entries.size >= CACHED_STATEMENTS) this.#entries.delete(this.#entries.keys().next().value!);
-      this.#entries.set(key, statement);
-    }
-    return statement;
-  }
 }
 
 /**

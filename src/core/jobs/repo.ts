@@ -1,7 +1,8 @@
 import { sql, type ExpressionBuilder, type Kysely, type Transaction, type Updateable } from 'kysely';
-import type { AppDatabase } from '../db/index.ts';
+import { prepareQuery, type AppDatabase } from '../db/index.ts';
 import { JobClaimer, type ClaimRequest } from './claim.ts';
 import { completionFields, type JobRow, type JobsSchema } from './rows.ts';
+import { StatementCache } from './statement-cache.ts';
 import type { JobStatus, ListJobsQuery } from './types.ts';
 
 type JobPatch = Updateable<JobRow>;
@@ -38,6 +39,8 @@ export class JobRepository {
   readonly #database: AppDatabase;
   readonly #db: Kysely<JobsSchema>;
   readonly #claimer: JobClaimer;
+  /** the completion statement by batch size */
+  readonly #completions = new StatementCache<ReturnType<typeof prepareQuery<Record<string, unknown>, never>>>();
 
   constructor(database: AppDatabase) {
     this.#database = database;
@@ -101,17 +104,26 @@ export class JobRepository {
   async completeOwned(results: ReadonlyArray<{ id: string; result: string }>, owner: string, now: number): Promise<Set<string>> {
     if (results.length === 0) return new Set();
     const ids = results.map((r) => r.id);
-    const { numUpdatedRows } = await this.#db
-      .updateTable('core_jobs')
-      .set((eb) => {
-        let result = eb.case('id').when(results[0]!.id).then(results[0]!.result);
-        for (const { id, result: value } of results.slice(1)) result = result.when(id).then(value);
-        return { ...completionFields(now), result: result.end(), version: eb('version', '+', 1) };
-      })
-      .where('id', 'in', ids)
-      .where('lease_owner', '=', owner)
-      .where('status', '=', 'running')
-      .executeTakeFirst();
+    const complete = this.#completions.get(String(results.length), () =>
+      prepareQuery<Record<string, unknown>, never>((p) =>
+        this.#db
+          .updateTable('core_jobs')
+          .set((eb) => {
+            let result = eb.case('id').when(p.id0 as string).then(p.result0 as string);
+            for (let i = 1; i < results.length; i++) result = result.when(p[`id${i}`] as string).then(p[`result${i}`] as string);
+            return { ...completionFields(p.now as number), result: result.end(), version: eb('version', '+', 1) };
+          })
+          .where('id', 'in', ids.map((_, i) => p[`id${i}`] as string))
+          .where('lease_owner', '=', p.owner as string)
+          .where('status', '=', 'running'),
+      ),
+    );
+    const params: Record<string, unknown> = { owner, now };
+    results.forEach(({ id, result }, i) => {
+      params[`id${i}`] = id;
+      params[`result${i}`] = result;
+    });
+    const { numAffectedRows: numUpdatedRows } = await complete(this.#database, params);
     if (Number(numUpdatedRows) === ids.length) return new Set(ids);
     // Only this owner completes its jobs, and at this instant: those are the ones that changed.
     const completed = await this.#db
