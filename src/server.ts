@@ -90,7 +90,9 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
 
   const bus = await createEventBus({
     redisUrl: config.REDIS_URL,
-    channelPrefix: config.BURROW_REDIS_PREFIX,
+    // Its own namespace: the bus pattern-subscribes to everything under its prefix, and apps publish
+    // channels of their own under `<prefix>:<app id>`, which the bus must not receive.
+    channelPrefix: `${config.BURROW_REDIS_PREFIX}:bus`,
     logger: logger.child({ component: 'bus' }),
     instanceId,
   });

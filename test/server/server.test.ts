@@ -5,6 +5,7 @@ import { ConfigError } from '../../src/core/config.ts';
 import { createServer } from '../../src/server.ts';
 import { createNotesApp } from '../helpers/testApp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { testRedisUrl } from '../helpers/db.ts';
 import { defineApp } from '../../src/core/app.ts';
 
 const otherApp = defineApp({
@@ -213,5 +214,27 @@ describe('shutdown with open WebSockets', () => {
     const closed = new Promise<number>((resolve) => client.once('close', (code) => resolve(code)));
     await t.dispose();
     assert.equal(await closed, 1001);
+  });
+});
+
+describe('Redis namespaces', () => {
+  it("an app's own pub/sub channels never reach the platform bus", { skip: testRedisUrl ? false : 'needs REDIS_URL' }, async () => {
+    const t = await startTestServer([createNotesApp()]);
+    try {
+      const ctx = t.server.context('notes');
+      const seen: string[] = [];
+      const unsubscribe = ctx.bus.subscribe('notes.*', ({ topic }) => seen.push(topic));
+      // Even a well-formed bus frame on an app channel must not be taken for a bus event.
+      const frame = JSON.stringify({ topic: 'notes.injected', payload: {}, origin: 'another-instance', at: Date.now() });
+      await ctx.redis!.publish(`${ctx.redisPrefix}:live`, frame);
+      ctx.bus.publish('notes.marker', {});
+      const deadline = Date.now() + 5_000;
+      while (!seen.includes('notes.marker') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      unsubscribe();
+      assert.deepEqual(seen, ['notes.marker']);
+    } finally {
+      await t.dispose();
+    }
   });
 });
