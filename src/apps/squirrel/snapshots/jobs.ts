@@ -27,7 +27,7 @@ export function defineSnapshotJobs(deps: {
   snapshots: SnapshotService;
   epics: EpicsClient;
   settings: SquirrelSettings;
-  selectForRestore: (request: RestoreRequest) => ReturnType<SnapshotService['values']>;
+  selectForRestore: SnapshotService['selectForRestore'];
 }): void {
   const { jobs, database, snapshots, epics, settings } = deps;
   const timeoutMs = settings.SQUIRREL_JOB_TIMEOUT * 1000;

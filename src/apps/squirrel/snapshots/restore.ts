@@ -8,6 +8,9 @@ import type { SnapshotValueView } from './service.ts';
 
 export type SkipReason = 'read_only' | 'no_setpoint' | 'null_value' | 'pv_deleted';
 
+/** What restoring a snapshot value needs of it (the rest of the view is never loaded for a restore). */
+export type RestoreTarget = Pick<SnapshotValueView, 'pv_id' | 'pv_name' | 'setpoint_name' | 'setpoint_value' | 'read_only' | 'abs_tolerance' | 'rel_tolerance'>;
+
 export interface RestoreResult {
   total_pvs: number;
   success_count: number;
@@ -25,7 +28,7 @@ export interface RestoreSettings {
 }
 
 /** spec §3.3 write rules: setpoints only, with the skip reasons in this order */
-export function skipReason(value: SnapshotValueView): SkipReason | undefined {
+export function skipReason(value: RestoreTarget): SkipReason | undefined {
   if (value.pv_id === null) return 'pv_deleted';
   if (value.read_only) return 'read_only';
   if (value.setpoint_name === null) return 'no_setpoint';
@@ -42,13 +45,13 @@ export function restoreMessage(result: RestoreResult): string {
 
 /** Writes each selected setpoint with put-callback; a failure never aborts the run (spec §3.3). */
 export async function restoreValues(
-  values: readonly SnapshotValueView[],
+  values: readonly RestoreTarget[],
   epics: EpicsClient,
   settings: RestoreSettings,
   options: { progress?: ProgressReporter; signal?: AbortSignal; onWritten?: (done: number, total: number) => void },
 ): Promise<RestoreResult> {
   const skipped: RestoreResult['skipped'] = [];
-  const writes: SnapshotValueView[] = [];
+  const writes: RestoreTarget[] = [];
   for (const value of values) {
     const reason = skipReason(value);
     if (reason) skipped.push({ pv_id: value.pv_id, pv_name: value.pv_name, reason });
@@ -107,7 +110,7 @@ export interface DryRunItem {
 /** The restore preview (Addition, Phoebus style): what would be written and how far live values are. */
 export async function previewRestore(
   snapshotId: string,
-  values: readonly SnapshotValueView[],
+  values: readonly RestoreTarget[],
   live: { source: 'cache' | 'epics'; cache: LiveCache; epics: EpicsClient; settings: RestoreSettings },
 ) {
   const writable = values.filter((v) => !skipReason(v));

@@ -40,7 +40,7 @@ export interface SnapshotRouteDeps {
   epics: EpicsClient;
   settings: SquirrelSettings;
   /** values of the snapshot chosen by a restore body (spec D34) */
-  selectForRestore(request: RestoreRequest): Promise<SnapshotValueView[]>;
+  selectForRestore: SnapshotService['selectForRestore'];
 }
 
 export function registerSnapshotRoutes(scope: FastifyInstance, deps: SnapshotRouteDeps): void {

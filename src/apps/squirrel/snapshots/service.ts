@@ -11,6 +11,7 @@ import type { SquirrelSettings } from '../settings.ts';
 import { createTagRepo, type TagWithGroup } from '../tags/repo.ts';
 import { captureAddresses, captureValues, type ProgressReporter } from './capture.ts';
 import { createSnapshotRepo, type SnapshotRow, type SnapshotValueRow, type SnapshotValueWithPv } from './repo.ts';
+import type { RestoreTarget } from './restore.ts';
 
 export interface SnapshotSummary {
   id: string;
@@ -84,6 +85,15 @@ function parseSide(json: string | null): EpicsValue | null {
   return json === null ? null : (JSON.parse(json) as EpicsValue);
 }
 
+/** read_only and tolerances come from the current PV, or the stored copies once it is deleted */
+function currentPvFields(row: SnapshotValueWithPv): Pick<SnapshotValueView, 'read_only' | 'abs_tolerance' | 'rel_tolerance'> {
+  return {
+    read_only: Boolean(row.pv_read_only ?? row.read_only),
+    abs_tolerance: row.pv_abs_tolerance ?? row.abs_tolerance,
+    rel_tolerance: row.pv_rel_tolerance ?? row.rel_tolerance,
+  };
+}
+
 function snapshotTags(tags: readonly TagWithGroup[] | undefined): SnapshotTag[] {
   return (tags ?? []).map((t) => ({ id: t.id, name: t.name, group_name: t.group_name }));
 }
@@ -130,10 +140,16 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
     return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
+  /** the tags of each row's current PV, or the stored copy once the PV is deleted */
+  async function tagsOfRows(rows: readonly SnapshotValueWithPv[]): Promise<(row: SnapshotValueWithPv) => SnapshotTag[]> {
+    const tags = await tagRepo.tagsOfPvs(unique(rows.map((r) => r.pv_id).filter((id): id is string => id !== null)));
+    return (row) => (row.pv_id ? snapshotTags(tags.get(row.pv_id)) : row.tags === null ? [] : (JSON.parse(row.tags) as SnapshotTag[]));
+  }
+
   /** read_only, tolerances and tags come from the current PV, or the stored copies once it is deleted */
   async function values(snapshotId: string, window?: { limit?: number; offset: number }): Promise<SnapshotValueView[]> {
     const rows = await repo.values(snapshotId, window);
-    const tags = await tagRepo.tagsOfPvs(unique(rows.map((r) => r.pv_id).filter((id): id is string => id !== null)));
+    const tagsOf = await tagsOfRows(rows);
     return rows.map((row: SnapshotValueWithPv) => {
       const setpoint = parseSide(row.setpoint_value);
       const readback = parseSide(row.readback_value);
@@ -149,10 +165,8 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
         timestamp: row.timestamp,
         setpoint,
         readback,
-        read_only: Boolean(row.pv_read_only ?? row.read_only),
-        abs_tolerance: row.pv_abs_tolerance ?? row.abs_tolerance,
-        rel_tolerance: row.pv_rel_tolerance ?? row.rel_tolerance,
-        tags: row.pv_id ? snapshotTags(tags.get(row.pv_id)) : row.tags === null ? [] : (JSON.parse(row.tags) as SnapshotTag[]),
+        ...currentPvFields(row),
+        tags: tagsOf(row),
       };
     });
   }
@@ -256,14 +270,28 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
     requireSnapshot,
 
     /** spec D34: a given list restricts the selection even when empty; ids absent from the snapshot are ignored */
-    async selectForRestore(request: { snapshot_id: string; pv_ids?: string[]; tag_ids?: string[] }): Promise<SnapshotValueView[]> {
+    /**
+     * The values a restore body selects (spec D34), with only what writing needs: the readback is not
+     * parsed and tags are read only to filter by them. Restores of 10,000 PVs load this twice (the request
+     * counts the writes, the job writes them), so it is kept lean.
+     */
+    async selectForRestore(request: { snapshot_id: string; pv_ids?: string[]; tag_ids?: string[] }): Promise<RestoreTarget[]> {
       const snapshot = await requireSnapshot(request.snapshot_id);
       if (request.tag_ids?.length) await validateSubset({ tag_ids: request.tag_ids });
-      const all = await values(snapshot.id);
-      if (request.pv_ids === undefined && request.tag_ids === undefined) return all;
-      const pvIds = new Set(request.pv_ids ?? []);
-      const tagIds = new Set(request.tag_ids ?? []);
-      return all.filter((v) => (v.pv_id !== null && pvIds.has(v.pv_id)) || v.tags.some((t) => tagIds.has(t.id)));
+      let rows = await repo.values(snapshot.id);
+      if (request.pv_ids !== undefined || request.tag_ids !== undefined) {
+        const pvIds = new Set(request.pv_ids ?? []);
+        const tagIds = new Set(request.tag_ids ?? []);
+        const tagsOf = tagIds.size ? await tagsOfRows(rows) : () => [];
+        rows = rows.filter((row) => (row.pv_id !== null && pvIds.has(row.pv_id)) || tagsOf(row).some((t) => tagIds.has(t.id)));
+      }
+      return rows.map((row) => ({
+        pv_id: row.pv_id,
+        pv_name: row.pv_name,
+        setpoint_name: row.setpoint_name,
+        setpoint_value: parseSide(row.setpoint_value)?.value ?? null,
+        ...currentPvFields(row),
+      }));
     },
   };
 }
