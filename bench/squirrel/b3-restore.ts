@@ -7,14 +7,10 @@
  * 50 ms), then reads every setpoint back from the IOC and checks it. Targets: < 3 s, and ≤ 1.5× the raw
  * putMany of the same run. Median of 5 runs after 1 warm-up.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createSquirrelApp } from '../../src/apps/squirrel/index.ts';
 import { EpicsService } from '../../src/connectors/epics/index.ts';
-import { createServer } from '../../src/server.ts';
 import { recordResult } from '../_support/results.ts';
 import { freeUdpPort, loadAverage, median, startIocProcess } from './_support/iocProcess.ts';
+import { startSquirrelServer } from './_support/squirrelServer.ts';
 
 const PVS = 10_000;
 const PREFIX = 'B3:';
@@ -28,25 +24,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function run(): Promise<void> {
   const ioc = await startIocProcess(PVS, PREFIX);
   const epics = new EpicsService({ env: {}, config: { addressList: [{ host: '127.0.0.1', port: ioc.port }], autoAddressList: false, repeaterPort: await freeUdpPort() } });
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-b3-'));
-  let adminKey = '';
-  const server = await createServer({
-    apps: [createSquirrelApp({ epics })],
-    env: {
-      BURROW_DATA_DIR: dataDir,
-      BURROW_PORT: '0',
-      BURROW_LOG_LEVEL: 'warn',
-      // opening the channels is set-up here, not what is measured
-      SQUIRREL_PV_MONITOR_BATCH_SIZE: '5000',
-      SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: '10',
-    },
-    announce: (_app, message) => (adminKey = /(sq_\S+)/.exec(message)?.[1] ?? adminKey),
-  });
-  const call = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
-    const res = await server.fastify.inject({ method, url, headers: { 'x-api-key': adminKey }, ...(payload ? { payload: payload as object } : {}) });
-    if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-    return res.json();
-  };
+  // opening the channels is set-up here, not what is measured
+  const squirrel = await startSquirrelServer({ SQUIRREL_PV_MONITOR_BATCH_SIZE: '5000', SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: '10' }, { epics });
+  const { server, call } = squirrel;
   const setpoints = Array.from({ length: PVS }, (_, i) => `${PREFIX}${i + 1}:SP`);
   const snapshotValue = (i: number) => Math.round(((i % 997) - 498) * 1.25 * 1000) / 1000;
   const scramble = async (round: number) => {
@@ -104,10 +84,9 @@ export async function run(): Promise<void> {
       }
     }
   } finally {
-    await server.close();
+    await squirrel.stop();
     await epics.close();
     await ioc.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
   const restoreMs = Math.round(median(restoreTimes));
   const rawMs = Math.round(median(rawTimes));

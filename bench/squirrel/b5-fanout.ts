@@ -8,14 +8,10 @@
  * server RSS growth < 100 MB over the measured run. `B5_MEASURE_S` shortens the run for a quick check.
  */
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import readline from 'node:readline';
-import { createSquirrelApp } from '../../src/apps/squirrel/index.ts';
-import { createServer } from '../../src/server.ts';
 import { recordResult } from '../_support/results.ts';
 import { loadAverage, startIocProcess, useIoc } from './_support/iocProcess.ts';
+import { startSquirrelServer } from './_support/squirrelServer.ts';
 
 const PAIRS = 20_000;
 const PREFIX = 'B5:';
@@ -57,36 +53,21 @@ export async function run(): Promise<void> {
   const ioc = await startIocProcess(PAIRS, PREFIX, ['--control', 'stdin']);
   // every set is answered with a line; read them so the pipe never fills
   ioc.lines.on('line', () => undefined);
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-b5-'));
   useIoc(ioc.port);
-  let adminKey = '';
-  const server = await createServer({
-    apps: [createSquirrelApp()],
-    env: {
-      BURROW_DATA_DIR: dataDir,
-      BURROW_PORT: '0',
-      BURROW_LOG_LEVEL: 'warn',
-      // opening the channels is set-up here, not what is measured
-      SQUIRREL_PV_MONITOR_BATCH_SIZE: '5000',
-      SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: '10',
-    },
-    announce: (_app, message) => (adminKey = /(sq_\S+)/.exec(message)?.[1] ?? adminKey),
-  });
-  const call = async (url: string, method: 'GET' | 'POST' = 'GET', payload?: unknown) => {
-    const res = await server.fastify.inject({ method, url, headers: { 'x-api-key': adminKey }, ...(payload ? { payload: payload as object } : {}) });
-    if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
-    return res;
-  };
-  const monitorUpdates = async () => Number(/^squirrel_monitor_updates_total (\S+)$/m.exec((await call('/metrics')).body)?.[1]);
+  // opening the channels is set-up here, not what is measured
+  const squirrel = await startSquirrelServer({ SQUIRREL_PV_MONITOR_BATCH_SIZE: '5000', SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: '10' });
+  const { server, adminKey, call } = squirrel;
+  const metricsText = async () => (await squirrel.request('GET', '/metrics')).body;
+  const monitorUpdates = async () => Number(/^squirrel_monitor_updates_total (\S+)$/m.exec(await metricsText())?.[1]);
   let driver: { stop(): number } | undefined;
   let clients: ReturnType<typeof spawn> | undefined;
   try {
-    await call('/v1/pvs/multi', 'POST', Array.from({ length: PAIRS }, (_, i) => ({ setpoint_address: `${PREFIX}${i + 1}:SP`, readback_address: `${PREFIX}${i + 1}:RB` })));
+    await call('POST', '/v1/pvs/multi', Array.from({ length: PAIRS }, (_, i) => ({ setpoint_address: `${PREFIX}${i + 1}:SP`, readback_address: `${PREFIX}${i + 1}:RB` })));
     const base = await server.listen();
     await server.startWorkers();
     for (;;) {
-      const cached = (await call('/v1/pvs/cache/status')).json().cached_pv_count as number;
-      const disconnected = (await call('/v1/health/disconnected')).json().count as number;
+      const cached = (await call('GET', '/v1/pvs/cache/status')).cached_pv_count as number;
+      const disconnected = (await call('GET', '/v1/health/disconnected')).count as number;
       if (cached === 2 * PAIRS && disconnected === 0) break;
       await sleep(200);
     }
@@ -127,7 +108,7 @@ export async function run(): Promise<void> {
     const rssAtEnd = process.memoryUsage().rss;
     const setsSent = driver.stop();
     driver = undefined;
-    const dropped = Number(/^squirrel_ws_dropped_total (\S+)$/m.exec((await call('/metrics')).body)?.[1]);
+    const dropped = Number(/^squirrel_ws_dropped_total (\S+)$/m.exec(await metricsText())?.[1]);
     const growth = mb(rssAtEnd - rssAtStart);
     const figures = {
       scenario: 'B5 WebSocket fan-out',
@@ -159,8 +140,7 @@ export async function run(): Promise<void> {
   } finally {
     driver?.stop();
     clients?.kill('SIGTERM');
-    await server.close();
+    await squirrel.stop();
     await ioc.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -5,13 +5,9 @@
  * (addresses / SQUIRREL_PV_MONITOR_BATCH_SIZE) × SQUIRREL_PV_MONITOR_BATCH_DELAY_MS. `B6_PVS` sets N
  * (default 40,000, as the spec). Median of `B6_RUNS` (5) starts after 1 warm-up, each a fresh server.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { createSquirrelApp } from '../../src/apps/squirrel/index.ts';
-import { createServer } from '../../src/server.ts';
 import { recordResult } from '../_support/results.ts';
 import { loadAverage, median, startIocProcess, useIoc } from './_support/iocProcess.ts';
+import { startSquirrelServer } from './_support/squirrelServer.ts';
 
 const PVS = Number(process.env.B6_PVS ?? 40_000);
 const BATCH_SIZE = 500;
@@ -22,37 +18,22 @@ const RUNS = Number(process.env.B6_RUNS ?? 5);
 
 /** One start: a fresh server (new data dir, new CA client) with the PVs registered, timed from starting its workers. */
 async function timeOneStart(): Promise<number> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-b6-'));
-  let adminKey = '';
-  const server = await createServer({
-    apps: [createSquirrelApp()],
-    env: {
-      BURROW_DATA_DIR: dataDir,
-      BURROW_PORT: '0',
-      BURROW_LOG_LEVEL: 'warn',
-      SQUIRREL_PV_MONITOR_BATCH_SIZE: String(BATCH_SIZE),
-      SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: String(BATCH_DELAY_MS),
-    },
-    announce: (_app, message) => (adminKey = /(sq_\S+)/.exec(message)?.[1] ?? adminKey),
-  });
-  const call = (method: 'GET' | 'POST', url: string, payload?: unknown) =>
-    server.fastify.inject({ method, url, headers: { 'x-api-key': adminKey }, ...(payload ? { payload: payload as object } : {}) });
+  const squirrel = await startSquirrelServer({ SQUIRREL_PV_MONITOR_BATCH_SIZE: String(BATCH_SIZE), SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: String(BATCH_DELAY_MS) });
+  const { server, call } = squirrel;
   try {
     const pvs = Array.from({ length: PVS }, (_, i) => ({ setpoint_address: `${PREFIX}${i + 1}:SP`, readback_address: `${PREFIX}${i + 1}:RB` }));
-    const created = await call('POST', '/v1/pvs/multi', pvs);
-    if (created.statusCode !== 200) throw new Error(`registering the PVs failed: ${created.body.slice(0, 200)}`);
+    await call('POST', '/v1/pvs/multi', pvs);
     const started = performance.now();
     await server.startWorkers();
     for (;;) {
-      const cached = (await call('GET', '/v1/pvs/cache/status')).json().cached_pv_count as number;
-      const disconnected = (await call('GET', '/v1/health/disconnected')).json().count as number;
+      const cached = (await call('GET', '/v1/pvs/cache/status')).cached_pv_count as number;
+      const disconnected = (await call('GET', '/v1/health/disconnected')).count as number;
       if (cached === ADDRESSES && disconnected === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return (performance.now() - started) / 1000;
   } finally {
-    await server.close();
-    fs.rmSync(dataDir, { recursive: true, force: true });
+    await squirrel.stop();
   }
 }
 

@@ -8,32 +8,43 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import type { LightMyRequestResponse } from 'fastify';
 import { createSquirrelApp } from '../../../src/apps/squirrel/index.ts';
 import { createServer, type BurrowServer } from '../../../src/server.ts';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+/** a response body as JSON.parse gives it: the benches read the fields they know */
+type JsonBody = ReturnType<typeof JSON.parse>;
 
 export interface BenchSquirrel {
   server: BurrowServer;
   adminKey: string;
   dataDir: string;
-  /** an in-process request with the admin key; throws unless the status is 200 */
-  call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, payload?: unknown): Promise<unknown>;
+  /** an in-process request with the admin key; throws unless the status is 200, else gives the JSON body */
+  call(method: Method, url: string, payload?: unknown): Promise<JsonBody>;
+  /** the same request, answered whatever its status */
+  request(method: Method, url: string, payload?: unknown): Promise<LightMyRequestResponse>;
   stop(): Promise<void>;
 }
 
-export async function startSquirrelServer(env: NodeJS.ProcessEnv): Promise<BenchSquirrel> {
+/** `app` is passed to createSquirrelApp (e.g. a CA client of the bench's own). */
+export async function startSquirrelServer(env: NodeJS.ProcessEnv, app: Parameters<typeof createSquirrelApp>[0] = {}): Promise<BenchSquirrel> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-squirrel-'));
   let adminKey = '';
   const server = await createServer({
-    apps: [createSquirrelApp()],
+    apps: [createSquirrelApp(app)],
     env: { ...process.env, BURROW_DATA_DIR: dataDir, BURROW_PORT: '0', BURROW_LOG_LEVEL: 'warn', ...env },
     announce: (_app, message) => (adminKey = /(sq_\S+)/.exec(message)?.[1] ?? adminKey),
   });
+  const request: BenchSquirrel['request'] = (method, url, payload) =>
+    server.fastify.inject({ method, url, headers: { 'x-api-key': adminKey }, ...(payload === undefined ? {} : { payload: payload as object }) });
   return {
     server,
     adminKey,
     dataDir,
+    request,
     async call(method, url, payload) {
-      const res = await server.fastify.inject({ method, url, headers: { 'x-api-key': adminKey }, ...(payload === undefined ? {} : { payload: payload as object }) });
+      const res = await request(method, url, payload);
       if (res.statusCode !== 200) throw new Error(`${method} ${url}: ${res.statusCode} ${res.body.slice(0, 300)}`);
       return res.json();
     },
