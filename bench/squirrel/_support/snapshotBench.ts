@@ -4,13 +4,13 @@
  * the live cache with all 2N addresses, then `POST /v1/snapshots?async=false&use_cache=true` over loopback
  * HTTP, request to response: 1 warm-up and 5 timed runs, median reported.
  */
-import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { SquirrelDb, SnapshotValueTable } from '../../../src/apps/squirrel/db/schema.ts';
 import { createSnapshotRepo } from '../../../src/apps/squirrel/snapshots/repo.ts';
 import { loadAverage, median, startIocProcess, useIoc } from './iocProcess.ts';
 import { startSquirrelServer, type BenchSquirrel } from './squirrelServer.ts';
+import { isolatedRedisNames } from '../../../test/apps/squirrel/helpers.ts';
 
 export const RUNS = 5;
 
@@ -26,23 +26,8 @@ export interface SnapshotRunFigures {
 
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-const redisPrefix = `bench-b1r-${randomBytes(4).toString('hex')}`;
-
 /** Redis names private to this run, so the bench never meets another user's squirrel keys. */
-function redisEnv(redisUrl: string): NodeJS.ProcessEnv {
-  const prefix = redisPrefix;
-  return {
-    REDIS_URL: redisUrl,
-    // The platform bus reads every channel under its prefix; squirrel's own names stay outside it.
-    BURROW_REDIS_PREFIX: `${prefix}-bus`,
-    SQUIRREL_REDIS_PV_HASH_KEY: `${prefix}:pv:values`,
-    SQUIRREL_REDIS_PV_METADATA_KEY: `${prefix}:pv:metadata`,
-    SQUIRREL_REDIS_PV_UPDATES_CHANNEL: `${prefix}:pv:updates`,
-    SQUIRREL_REDIS_HEARTBEAT_KEY: `${prefix}:monitor:heartbeat`,
-    SQUIRREL_REDIS_DISCONNECTED_SET_KEY: `${prefix}:pv:disconnected`,
-    SQUIRREL_MONITOR_LOCK_KEY: `${prefix}:monitor:lock`,
-  };
-}
+const redisNames = isolatedRedisNames();
 
 async function fillCache(squirrel: BenchSquirrel, addresses: number): Promise<number> {
   const started = performance.now();
@@ -72,7 +57,7 @@ export async function runSnapshotScenario<Extra>(options: {
     // The cache fill is set-up here, not the measured path: big batches, no pause.
     SQUIRREL_PV_MONITOR_BATCH_SIZE: '4000',
     SQUIRREL_PV_MONITOR_BATCH_DELAY_MS: '0',
-    ...(options.backend === 'redis' ? redisEnv(redisUrl) : {}),
+    ...(options.backend === 'redis' ? { REDIS_URL: redisUrl, ...redisNames } : {}),
   });
   try {
     const pvs = Array.from({ length: options.pvs }, (_, i) => ({ setpoint_address: `${prefix}${i + 1}:SP`, readback_address: `${prefix}${i + 1}:RB` }));
@@ -108,8 +93,7 @@ export async function runSnapshotScenario<Extra>(options: {
   } finally {
     if (options.backend === 'redis') {
       const redis = squirrel.server.context('squirrel').redis;
-      const names = redisEnv(redisUrl);
-      await redis?.del(names.SQUIRREL_REDIS_PV_HASH_KEY!, names.SQUIRREL_REDIS_PV_METADATA_KEY!, names.SQUIRREL_REDIS_DISCONNECTED_SET_KEY!).catch(() => {});
+      await redis?.del(redisNames.SQUIRREL_REDIS_PV_HASH_KEY!, redisNames.SQUIRREL_REDIS_PV_METADATA_KEY!, redisNames.SQUIRREL_REDIS_DISCONNECTED_SET_KEY!).catch(() => {});
     }
     await squirrel.stop();
     await ioc.stop();
