@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { startSquirrel, type SquirrelHarness } from './helpers.ts';
+import type { PvTable } from '../../../src/apps/squirrel/db/schema.ts';
 
 /*
  * Substring search through the trigram indexes (spec §3.2, §7) must return exactly what a naive
@@ -10,15 +11,9 @@ import { startSquirrel, type SquirrelHarness } from './helpers.ts';
  * creates, bulk creates, updates and deletes.
  */
 
-interface Pv {
-  id: string;
-  setpoint_address: string | null;
-  readback_address: string | null;
-  config_address: string | null;
-  device: string | null;
-  description: string | null;
+type Pv = Pick<PvTable, 'id' | 'setpoint_address' | 'readback_address' | 'config_address' | 'device' | 'description'> & {
   tags: { id: string; group_id: string }[];
-}
+};
 
 // Letters of both cases, LIKE and FTS5 query metacharacters, and characters whose case folding is unusual.
 const ADDRESS_CHARS = [...'abcABC:_%\\"*^-.01', 'É', 'é', 'ß', 'İ', 'Σ', 'ς'];
