@@ -56,13 +56,8 @@ export function errorMessage(err: unknown): string {
   return typeof err === 'string' ? err : JSON.stringify(err) ?? String(err);
 }
 
-/**
- * How a failed attempt's error is stored: `<ErrorName>: <message>` (e.g. `TypeError: boom`), as Python
- * reports it. A PermanentJobError is the app saying why, in words meant for the user ("Snapshot deleted"):
- * its message is stored as it is.
- */
+/** How a failed attempt's error is stored: `<ErrorName>: <message>` (e.g. `TypeError: boom`), as Python reports it. */
 export function errorText(err: unknown): string {
-  if (err instanceof PermanentJobError) return err.message || err.name;
   if (!(err instanceof Error)) return errorMessage(err);
   const name = err.name || 'Error';
   return err.message ? `${name}: ${err.message}` : name;

@@ -104,7 +104,7 @@ describe('job failures', () => {
     await engine.start();
     const { id } = await engine.enqueue('permanent', {});
     const failed = await fx.finished(id);
-    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'no such snapshot', 1]);
+    assert.deepEqual([failed.status, failed.error, failed.attempts], ['failed', 'PermanentJobError: no such snapshot', 1]);
   });
 
   it('aborts the signal of a job that runs past its timeout and fails it without retrying', async () => {
