@@ -1,8 +1,11 @@
 import type { JobStatus } from './types.ts';
 
-/** Thrown by a handler when another attempt cannot help (bad input, a missing resource). */
+/**
+ * Thrown by a handler when another attempt cannot help (bad input, a missing resource). A subclass may
+ * name the failure in its app's terms, since the name is part of the stored error.
+ */
 export class PermanentJobError extends Error {
-  override readonly name = 'PermanentJobError';
+  override readonly name: string = 'PermanentJobError';
 }
 
 /** The abort reason when a job runs past its timeout; also the job's recorded error. */

@@ -207,6 +207,26 @@ describe('squirrel snapshots, compare and restore against the soft IOC (spec §3
     assert.ok(restores.length >= 1 && restores.every((j) => j.type === 'RESTORE_SNAPSHOT'));
   });
 
+  it('a queued restore whose snapshot was deleted meanwhile fails at once with "LookupError: Snapshot deleted" (spec §3.3, §3.5)', async () => {
+    const saved = await snapshotNow({ pv_ids: [pv['T:2:SP']] });
+    assert.equal((await sq.call('DELETE', `/v1/snapshots/${saved.id}`)).statusCode, 200);
+    // Enqueued as the route would have before the delete: the job finds the snapshot gone.
+    const jobs = sq.test.server.context('squirrel').jobs;
+    const queued = await jobs.enqueue('RESTORE_SNAPSHOT', { snapshot_id: saved.id });
+    const job = (await waitForJob(queued.id)) as Job & { error: string; attempts: number };
+    assert.deepEqual([job.status, job.message, job.error, job.attempts], ['FAILED', 'Job failed', 'LookupError: Snapshot deleted', 1]);
+  });
+
+  it('a queued restore selecting a tag deleted meanwhile fails naming the tag, not the snapshot', async () => {
+    const saved = await snapshotNow({ pv_ids: [pv['T:2:SP']] });
+    const missingTag = '01a20000-0000-7000-8000-000000000000';
+    const jobs = sq.test.server.context('squirrel').jobs;
+    const queued = await jobs.enqueue('RESTORE_SNAPSHOT', { snapshot_id: saved.id, tag_ids: [missingTag] });
+    const job = (await waitForJob(queued.id)) as Job & { error: string };
+    assert.equal(job.status, 'FAILED');
+    assert.equal(job.error, `PermanentJobError: Tag(s) not found: ${missingTag}`);
+  });
+
   it('§12.46 dry_run writes nothing and reports within_tolerance per abs and rel tolerance', async () => {
     ioc.ioc.set('T:1:SP', 1);
     ioc.ioc.set('T:2:SP', 1);

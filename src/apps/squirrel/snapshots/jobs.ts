@@ -1,5 +1,6 @@
 import type { EpicsClient } from '../../../connectors/epics/index.ts';
 import type { AppDatabase } from '../../../core/db/index.ts';
+import { AppError } from '../../../core/http/index.ts';
 import { PermanentJobError, type JobEngine, type JobRecord } from '../../../core/jobs/index.ts';
 import type { SquirrelJobResult } from '../jobs/service.ts';
 import type { SquirrelSettings } from '../settings.ts';
@@ -10,6 +11,17 @@ export interface RestoreRequest {
   snapshot_id: string;
   pv_ids?: string[];
   tag_ids?: string[];
+}
+
+/**
+ * A queued restore whose snapshot was deleted meanwhile (spec §3.3). The job's error follows §3.5's
+ * `<ErrorName>: <message>` with the name Python gives a missing key, as upstream would report it.
+ */
+class SnapshotDeletedError extends PermanentJobError {
+  override readonly name = 'LookupError';
+  constructor() {
+    super('Snapshot deleted');
+  }
 }
 
 export function restoreSettingsOf(settings: SquirrelSettings): RestoreSettings {
@@ -52,8 +64,10 @@ export function defineSnapshotJobs(deps: {
     'RESTORE_SNAPSHOT',
     async (job) => {
       await job.progress(5, 'Loading snapshot values');
-      const values = await deps.selectForRestore(job.payload).catch((err: Error) => {
-        throw new PermanentJobError(err.message.includes('not found') ? 'Snapshot deleted' : err.message);
+      const values = await deps.selectForRestore(job.payload).catch((err: unknown) => {
+        // A tag deleted meanwhile is its own failure, not a deleted snapshot.
+        if (err instanceof AppError && err.code === 'snapshot_not_found') throw new SnapshotDeletedError();
+        throw new PermanentJobError((err as Error).message);
       });
       const result = await restoreValues(values, epics, restoreSettingsOf(settings), {
         progress: (percent, message, data) => job.progress(percent, message, data),
