@@ -8,6 +8,9 @@ import type { DeliveryListener, DeliveryPolicy, DeliverySigning, NewDelivery, Ou
 /** How long past its timeout an attempt's claim lasts before another instance may assume it died. */
 const LEASE_MARGIN_MS = 30_000;
 
+/** last_error of a delivery whose final attempt was cut short by a crash, so its outcome is unknown */
+const INTERRUPTED_ERROR = 'Attempt interrupted';
+
 const DEFAULT_POLICY: DeliveryPolicy = { retryingStatus: 'pending', refusedStatus: 'failed', retry: 'transient' };
 
 /**
@@ -116,7 +119,8 @@ export function createOutbound(options: OutboundOptions): Outbound {
 
   const outcomeOf = (row: DeliveryRow, result: DeliveryResult): AttemptOutcome => {
     const now = Date.now();
-    const attempts = row.attempts + 1;
+    // counted when claimed
+    const { attempts } = row;
     const common = { attempts, next_attempt_at: row.next_attempt_at, response_code: result.status, duration_ms: result.durationMs };
     if (result.ok) return { ...common, status: 'delivered', last_error: null, delivered_at: now };
     const lastError = result.error ?? 'Delivery failed';
@@ -137,13 +141,13 @@ export function createOutbound(options: OutboundOptions): Outbound {
     }
   };
 
-  /** One attempt at a delivery this process has claimed. An attempt aborted by stop() is released, not counted. */
+  /** One attempt at a delivery this process has claimed. An attempt aborted by stop() is released, uncounted. */
   const attempt = (row: DeliveryRow): Promise<{ delivery: OutboundDelivery; result: DeliveryResult }> => {
     const controller = new AbortController();
     const run = async () => {
       const result = await deliver({ url: row.url, headers: attemptHeaders(row), body: row.payload, timeoutMs, signal: controller.signal }, guard);
       if (result.errorKind === 'aborted') {
-        await repository.release(row.id, Date.now());
+        await repository.release(row.id, row.next_attempt_at, Date.now());
         return { delivery: asDelivery(row), result };
       }
       const outcome = outcomeOf(row, result);
@@ -163,6 +167,13 @@ export function createOutbound(options: OutboundOptions): Outbound {
     return done;
   };
 
+  /** Its last attempt was cut short by a crash and counted: nothing is left to try. */
+  const giveUpInterrupted = async (due: Pick<DeliveryRow, 'id' | 'next_attempt_at'>) => {
+    if (await repository.exhaust(due.id, due.next_attempt_at, { status: 'dead_letter', last_error: INTERRUPTED_ERROR })) {
+      logger.warn({ deliveryId: due.id, status: 'dead_letter', error: INTERRUPTED_ERROR }, 'outbound delivery gave up');
+    }
+  };
+
   const scheduleWake = (nextDueAt: number | undefined) => {
     const delay = nextDueAt === undefined ? pollIntervalMs : Math.min(Math.max(0, nextDueAt - Date.now()), pollIntervalMs);
     clearTimeout(timer);
@@ -178,6 +189,10 @@ export function createOutbound(options: OutboundOptions): Outbound {
         const due = await repository.due(Date.now(), free);
         for (const candidate of due) {
           if (!running) break;
+          if (candidate.attempts >= candidate.max_attempts) {
+            await giveUpInterrupted(candidate);
+            continue;
+          }
           const row = await repository.claim(candidate.id, candidate.next_attempt_at, Date.now() + leaseMs);
           if (row) {
             attempt(row).catch((err) => logger.error({ err, deliveryId: row.id }, 'outbound attempt could not be recorded'));
@@ -226,8 +241,8 @@ export function createOutbound(options: OutboundOptions): Outbound {
     wake,
 
     async deliverNow(delivery) {
-      // Born claimed, so the background pump leaves the first attempt to this call.
-      const row = newRow(delivery, Date.now() + leaseMs);
+      // Born claimed and counted, so the background pump leaves the first attempt to this call.
+      const row = { ...newRow(delivery, Date.now() + leaseMs), attempts: 1 };
       await repository.insert(row);
       return attempt(row);
     },

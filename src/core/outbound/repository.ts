@@ -70,14 +70,19 @@ export function createOutboundRepository(db: Kysely<OutboundSchema>, waiting: re
       return Number(row.total);
     },
 
-    due(now: number, limit: number): Promise<Array<Pick<DeliveryRow, 'id' | 'next_attempt_at'>>> {
+    /**
+     * Due deliveries, oldest delivery first within a priority: a retry keeps its delivery's place in
+     * line, so it never waits behind first attempts queued after that delivery began.
+     */
+    due(now: number, limit: number): Promise<Array<Pick<DeliveryRow, 'id' | 'next_attempt_at' | 'attempts' | 'max_attempts'>>> {
       return db
         .selectFrom('outbound_deliveries')
-        .select(['id', 'next_attempt_at'])
+        .select(['id', 'next_attempt_at', 'attempts', 'max_attempts'])
         .where('status', 'in', waiting)
         .where('next_attempt_at', '<=', now)
         .orderBy('priority', 'desc')
-        .orderBy('next_attempt_at')
+        .orderBy('created_at')
+        .orderBy('id')
         .limit(limit)
         .execute();
     },
@@ -118,24 +123,45 @@ export function createOutboundRepository(db: Kysely<OutboundSchema>, waiting: re
     },
 
     /**
-     * Takes a due delivery for one attempt by moving its next_attempt_at to the lease's end. Only one
-     * instance's update can match the old value; if the attempt dies with its process, the lease
-     * runs out and any instance retries it.
+     * Takes a due delivery for one attempt by moving its next_attempt_at to the lease's end, and
+     * counts the attempt at once: one cut short by a crash still counts (spec: at-least-once, never
+     * more than max_attempts). Only one instance's update can match the old value; if the attempt dies
+     * with its process, the lease runs out and any instance takes the delivery again.
      */
     async claim(id: string, expectedNextAttemptAt: number, leaseUntil: number): Promise<DeliveryRow | undefined> {
       const result = await db
         .updateTable('outbound_deliveries')
-        .set({ next_attempt_at: leaseUntil })
+        .set((eb) => ({ next_attempt_at: leaseUntil, attempts: eb('attempts', '+', 1) }))
         .where('id', '=', id)
         .where('status', 'in', waiting)
         .where('next_attempt_at', '=', expectedNextAttemptAt)
+        .whereRef('attempts', '<', 'max_attempts')
         .executeTakeFirst();
       if (result.numUpdatedRows !== 1n) return undefined;
       return findById(id);
     },
 
-    async release(id: string, nextAttemptAt: number): Promise<void> {
-      await db.updateTable('outbound_deliveries').set({ next_attempt_at: nextAttemptAt }).where('id', '=', id).where('status', 'in', waiting).execute();
+    /** Gives a claimed attempt back uncounted (a graceful stop aborted it), unless the lease was lost. */
+    async release(id: string, leaseUntil: number, nextAttemptAt: number): Promise<void> {
+      await db
+        .updateTable('outbound_deliveries')
+        .set((eb) => ({ next_attempt_at: nextAttemptAt, attempts: eb('attempts', '-', 1) }))
+        .where('id', '=', id)
+        .where('status', 'in', waiting)
+        .where('next_attempt_at', '=', leaseUntil)
+        .execute();
+    },
+
+    /** Ends a due delivery that has no attempt left (its last one was cut short); false if another instance got there first. */
+    async exhaust(id: string, expectedNextAttemptAt: number, outcome: Pick<AttemptOutcome, 'status' | 'last_error'>): Promise<boolean> {
+      const result = await db
+        .updateTable('outbound_deliveries')
+        .set(outcome)
+        .where('id', '=', id)
+        .where('status', 'in', waiting)
+        .where('next_attempt_at', '=', expectedNextAttemptAt)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
     },
 
     async recordAttempt(id: string, outcome: AttemptOutcome): Promise<void> {

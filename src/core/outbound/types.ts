@@ -61,6 +61,7 @@ export interface OutboundDelivery {
   signingScheme: DeliverySigning['scheme'] | null;
   /** as the app's DeliveryPolicy defines: waiting for an attempt, delivered, refused, retries exhausted */
   status: DeliveryStatus;
+  /** attempts made, one under way included: it is counted when it starts, so a crash cannot hide it */
   attempts: number;
   maxAttempts: number;
   /** epoch ms of the next try while one is due, else null */

@@ -1,5 +1,6 @@
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Kysely } from 'kysely';
 import { pino } from 'pino';
 import { migrateToLatest } from '../../../src/core/db/index.ts';
 import {
@@ -14,8 +15,9 @@ import {
   type OutboundDelivery,
   type OutboundOptions,
 } from '../../../src/core/outbound/index.ts';
+import type { OutboundSchema } from '../../../src/core/outbound/repository.ts';
 import { openTestDatabase, type TestDatabase } from '../../helpers/db.ts';
-import { startReceiver, type Answer, type Receiver } from './receiver.ts';
+import { startReceiver, type Answer, type Receiver, type ReceivedRequest } from './receiver.ts';
 
 const loopbackGuard = createSsrfGuard({ allowLoopback: true });
 const cleanups: Array<() => Promise<void>> = [];
@@ -50,7 +52,7 @@ function recordResults(outbound: Outbound) {
 
 let testDb: TestDatabase;
 
-async function setup(answer: (index: number) => Answer, options: Partial<OutboundOptions> = {}) {
+async function setup(answer: (index: number, request: ReceivedRequest) => Answer, options: Partial<OutboundOptions> = {}) {
   testDb = await openTestDatabase('outbound');
   cleanups.push(() => testDb.dispose());
   await migrateToLatest(testDb.database, outboundMigrations);
@@ -263,6 +265,59 @@ describe('outbound dispatcher', () => {
     await second.start();
     await recorder.finals(1);
     assert.deepEqual([recorder.results[0]?.delivery.status, recorder.results[0]?.delivery.attempts], ['delivered', 1]);
+  });
+
+  it('attempts a due retry before first attempts queued after its delivery began', async () => {
+    const { receiver, outbound, recorder } = await setup((index, request) => (index === 0 ? { status: 500 } : { status: 200, delayMs: request.body.toString() === '{"n":"retried"}' ? 0 : 30 }), {
+      concurrency: 1,
+    });
+    await outbound.enqueue(webhook(receiver, { payload: '{"n":"retried"}' }));
+    for (let i = 0; i < 20; i++) await outbound.enqueue(webhook(receiver, { payload: `{"n":${i}}` }));
+    await outbound.start();
+    await recorder.finals(21);
+    const order = receiver.received.map((r) => r.body.toString());
+    const retry = order.indexOf('{"n":"retried"}', 1);
+    // due 50 ms after its first attempt, while the first attempts queued behind it take 30 ms each
+    assert.ok(retry > 0 && retry < 10, `retry was attempt ${retry} of ${order.length}`);
+  });
+
+  /**
+   * A second instance takes a delivery to a receiver that never answers, then dies with the attempt in
+   * flight: its database connection closes, and the lease it held is made to run out.
+   */
+  async function crashMidAttempt(receiver: Receiver, delivery: NewDelivery & { backlogLimit?: undefined }, outbound: Outbound): Promise<string> {
+    const database = await testDb.reopen();
+    const doomed = createOutbound({ database, logger: pino({ level: 'silent' }), guard: loopbackGuard, pollIntervalMs: 50, timeoutMs: 60_000 });
+    cleanups.push(() => doomed.stop());
+    const queued = await outbound.enqueue(delivery);
+    await doomed.start();
+    await receiver.waitFor(1);
+    const inFlight = await outbound.get(queued.id);
+    assert.deepEqual([inFlight?.status, inFlight?.attempts], ['pending', 1], 'counted as soon as it is under way');
+    await database.close();
+    await (testDb.database.db as Kysely<OutboundSchema>).updateTable('outbound_deliveries').set({ next_attempt_at: Date.now() }).where('id', '=', queued.id).execute();
+    return queued.id;
+  }
+
+  it('counts an attempt cut short by a crash and retries with the attempts left', async () => {
+    const { receiver, outbound, recorder } = await setup((index) => (index === 0 ? 'hang' : { status: 500 }));
+    const id = await crashMidAttempt(receiver, webhook(receiver), outbound);
+    await outbound.start();
+    await recorder.finals(1);
+    const stored = await outbound.get(id);
+    assert.deepEqual([stored?.status, stored?.attempts, stored?.lastError], ['dead_letter', 3, 'HTTP 500']);
+    assert.equal(receiver.received.length, 3);
+  });
+
+  it('dead-letters a delivery whose last attempt was cut short by a crash, without another request', async () => {
+    const { receiver, outbound } = await setup(() => 'hang');
+    const id = await crashMidAttempt(receiver, webhook(receiver, { maxAttempts: 1 }), outbound);
+    await outbound.start();
+    const deadline = Date.now() + 10_000;
+    while ((await outbound.get(id))?.status !== 'dead_letter' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const stored = await outbound.get(id);
+    assert.deepEqual([stored?.status, stored?.attempts, stored?.lastError], ['dead_letter', 1, 'Attempt interrupted']);
+    assert.equal(receiver.received.length, 1);
   });
 
   it('delivers each delivery exactly once with two instances sharing the database', async () => {
