@@ -152,6 +152,28 @@ describe('webmacs datapoints and series (spec §3.7)', () => {
     }
   });
 
+  it('batches of any size store their points in input order, and the ids ingestion hands on are the stored ones', async () => {
+    const level = (await post('/api/v1/events', { name: 'Level', type: 'sensor', unit: 'u', min_value: 0, max_value: 1000 })).json().public_id;
+    const series = async (minutes: number) => (await post('/api/v1/datapoints/series', { event_public_ids: [level], minutes, max_points: 2000 })).json()[level];
+    assert.deepEqual(await series(60), []); // the series cache now holds the event, so later batches are appended to it
+    // sizes that take one statement, several statements of decreasing size, and more than one 500-row chunk
+    const sizes = [1, 3, 499, 500, 1];
+    let next = 0;
+    for (const size of sizes) {
+      const datapoints = Array.from({ length: size }, () => ({ value: next++, event_public_id: level }));
+      // a batch is at most 500 points; the last size goes through the single POST
+      const res = size === 1 ? await post('/api/v1/datapoints', datapoints[0]!) : await post('/api/v1/datapoints/batch', { datapoints });
+      assert.equal(res.statusCode, 201);
+    }
+    const cached = await series(60);
+    // a window longer than the cache's is answered by the database
+    const stored = await series(1441);
+    assert.deepEqual(cached, stored);
+    assert.deepEqual(stored.map((p: { value: number }) => p.value), Array.from({ length: next }, (_, i) => i));
+    const ids = stored.map((p: { public_id: string }) => parseInt(p.public_id.slice(3), 36));
+    assert.ok(ids.every((id: number, i: number) => i === 0 || id > ids[i - 1]!));
+  });
+
   it('§12.49 series bounds: max_points 9/2001, minutes 0/14401, 21 ids, method avg → 422', async () => {
     const bad = [
       { event_public_ids: [temp], max_points: 9 },

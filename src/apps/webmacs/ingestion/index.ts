@@ -120,9 +120,8 @@ export function createLab(wm: WebmacsContext): Lab {
   });
   // Spec §4.1 step 5, in order: cache and share with other instances, sensor.reading, rules, broadcast.
   pipeline.onCommitted((accepted) => {
-    const rows = accepted.map(toCachedPoint);
-    series.append(rows);
-    if (app.redis) app.bus.publish<DatapointsMessage>(topic, { points: accepted.map(toStreamPoint), rows });
+    series.append(accepted);
+    if (app.redis) app.bus.publish<DatapointsMessage>(topic, { points: accepted.map(toStreamPoint), rows: accepted.map(toCachedPoint) });
   });
   const sensorReadings = new KeyedThrottle<number>(settings.WEBMACS_SENSOR_WEBHOOK_INTERVAL_S * 1000);
   pipeline.onCommitted((accepted) => {
@@ -133,7 +132,10 @@ export function createLab(wm: WebmacsContext): Lab {
     }
   });
   pipeline.onCommitted((accepted) => rules.evaluate(accepted));
-  pipeline.onCommitted((accepted) => stream.publish(accepted.map(toStreamPoint)));
+  // Rendering every point costs more than storing it; with no socket open nobody would read them.
+  pipeline.onCommitted((accepted) => {
+    if (stream.size > 0) stream.publish(accepted.map(toStreamPoint));
+  });
 
   app.onClose(() => {
     clearInterval(trimSeries);

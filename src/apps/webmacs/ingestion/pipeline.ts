@@ -18,6 +18,8 @@ export interface IngestItem {
 
 export interface AcceptedPoint {
   id: number;
+  /** `event.id`, so that an accepted point is also the series cache's point as it is */
+  eventId: number;
   event: IndexedEvent;
   ts: number;
   value: number;
@@ -25,7 +27,8 @@ export interface AcceptedPoint {
   experimentPublicId: string | null;
 }
 
-export type RejectionReason = 'unknown_event' | 'unlinked_event';
+const REJECTION_REASONS = ['unknown_event', 'unlinked_event'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
 
 export interface IngestResult {
   accepted: AcceptedPoint[];
@@ -73,28 +76,38 @@ export class IngestionPipeline {
     const endTimer = metrics.ingestBatchSeconds.startTimer();
     const [events, experiment] = await Promise.all([eventIndex.events(), experiments.current()]);
     const serverTime = nowMicros();
+    const experimentId = experiment?.id ?? null;
+    const experimentPublicId = experiment?.publicId ?? null;
     const rejectedEvents = new Map<string, RejectionReason>();
-    const kept: Array<{ event: IndexedEvent; ts: number; value: number }> = [];
+    const rejectedBy: Record<RejectionReason, number> = { unknown_event: 0, unlinked_event: 0 };
+    // The points and the insert's columns are built in one pass: this loop runs for every ingested point.
+    const accepted: AcceptedPoint[] = [];
+    const columns = { eventId: [] as number[], ts: [] as number[], value: [] as number[], experimentId };
     for (const item of items) {
       const event = events.get(item.eventPublicId);
       const reason: RejectionReason | undefined = !event ? 'unknown_event' : requirePluginLink && !event.linked ? 'unlinked_event' : undefined;
       if (reason || !event) {
-        if (!rejectedEvents.has(item.eventPublicId)) rejectedEvents.set(item.eventPublicId, reason ?? 'unknown_event');
-        metrics.datapointsRejected.inc({ reason: reason ?? 'unknown_event' });
+        const rejection = reason ?? 'unknown_event';
+        if (!rejectedEvents.has(item.eventPublicId)) rejectedEvents.set(item.eventPublicId, rejection);
+        rejectedBy[rejection]++;
         continue;
       }
-      kept.push({ event, ts: item.ts ?? serverTime, value: item.value });
+      const ts = item.ts ?? serverTime;
+      accepted.push({ id: 0, eventId: event.id, event, ts, value: item.value, experimentId, experimentPublicId });
+      columns.eventId.push(event.id);
+      columns.ts.push(ts);
+      columns.value.push(item.value);
     }
-    const experimentId = experiment?.id ?? null;
-    const result: IngestResult = { accepted: [], rejected: items.length - kept.length, rejectedEvents };
-    if (kept.length === 0 && !idempotency) {
+    for (const reason of REJECTION_REASONS) if (rejectedBy[reason]) metrics.datapointsRejected.inc({ reason }, rejectedBy[reason]);
+    const result: IngestResult = { accepted: [], rejected: items.length - accepted.length, rejectedEvents };
+    if (accepted.length === 0 && !idempotency) {
       endTimer();
       return result;
     }
     await database.transaction(async (trx) => {
-      const rows = kept.map((point) => ({ event_id: point.event.id, ts: point.ts, value: point.value, experiment_id: experimentId }));
-      const ids = rows.length ? await repo.insertDatapoints(trx, rows) : [];
-      result.accepted = kept.map((point, i) => ({ ...point, id: ids[i]!, experimentId, experimentPublicId: experiment?.publicId ?? null }));
+      const ids = accepted.length ? await repo.insertDatapoints(trx, columns) : [];
+      for (let i = 0; i < accepted.length; i++) accepted[i]!.id = ids[i]!;
+      result.accepted = accepted;
       if (idempotency) {
         const response = idempotency.respond(result);
         await repo.storeResponse(trx, {
@@ -108,9 +121,9 @@ export class IngestionPipeline {
       }
     });
     endTimer();
-    if (result.accepted.length) {
-      metrics.datapointsIngested.inc({ source }, result.accepted.length);
-      await this.notify(result.accepted, source);
+    if (accepted.length) {
+      metrics.datapointsIngested.inc({ source }, accepted.length);
+      await this.notify(accepted, source);
     }
     return result;
   }
