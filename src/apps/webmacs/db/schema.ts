@@ -105,22 +105,6 @@ export interface WebhooksTable {
   user_id: number;
 }
 
-export interface WebhookDeliveriesTable {
-  id: Generated<number>;
-  public_id: string;
-  webhook_id: number;
-  event_type: string;
-  payload: string;
-  status: 'pending' | 'delivered' | 'failed' | 'dead_letter';
-  attempts: number;
-  last_error: string | null;
-  response_code: number | null;
-  created_on: number;
-  delivered_on: number | null;
-  next_attempt_at: number | null;
-  redelivery_of: string | null;
-}
-
 export interface RulesTable {
   id: Generated<number>;
   public_id: string;
@@ -234,7 +218,6 @@ export interface WebmacsDatabase {
   idempotency_keys: IdempotencyKeysTable;
   log_entries: LogEntriesTable;
   webhooks: WebhooksTable;
-  webhook_deliveries: WebhookDeliveriesTable;
   rules: RulesTable;
   firmware_updates: FirmwareUpdatesTable;
   dashboards: DashboardsTable;
