@@ -8,7 +8,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 export class WebmacsMetrics {
   /** stored rows by the path that ingested them (`rest`, `ws`, `controller`) */
   readonly datapointsIngested: Counter<'source'>;
-  /** items dropped by the pipeline, by reason (`unknown_event`, `unlinked_event`) */
+  /** items dropped by the pipeline (`unknown_event`, `unlinked_event`) and items of writes refused with 422 (`invalid`) */
   readonly datapointsRejected: Counter<'reason'>;
   /** resolve + store of one batch, listeners excluded */
   readonly ingestBatchSeconds: Histogram;
@@ -33,7 +33,7 @@ export class WebmacsMetrics {
     });
     this.datapointsRejected = new Counter({
       name: 'webmacs_datapoints_rejected_total',
-      help: 'Datapoints dropped by the ingestion pipeline, by reason',
+      help: 'Datapoints not stored: dropped by the ingestion pipeline, or in a write refused as invalid, by reason',
       labelNames: ['reason'] as const,
       registers,
     });

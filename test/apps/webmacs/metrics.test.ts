@@ -62,6 +62,28 @@ describe('webmacs metrics (spec §4.1 step 6, §4.3)', () => {
     assert.equal(sample(await metrics(), 'webmacs_datapoints_ingested_total{source="rest"}') ?? 0, before);
   });
 
+  it('every point of a write refused with 422 counts as rejected (invalid); a refusal for other reasons does not', async () => {
+    const invalid = 'webmacs_datapoints_rejected_total{reason="invalid"}';
+    const before = sample(await metrics(), invalid) ?? 0;
+    const oneBadTimestamp = {
+      datapoints: [
+        { value: 1, event_public_id: eventId },
+        { value: 2, event_public_id: eventId, timestamp: 'yesterday' },
+        { value: 3, event_public_id: eventId },
+      ],
+    };
+    assert.equal((await post('/api/v1/datapoints/batch', oneBadTimestamp)).statusCode, 422);
+    assert.equal(sample(await metrics(), invalid), before + 3);
+    const tooLong = { datapoints: Array.from({ length: 501 }, () => ({ value: 1, event_public_id: eventId })) };
+    assert.equal((await post('/api/v1/datapoints/batch', tooLong)).statusCode, 422);
+    assert.equal(sample(await metrics(), invalid), before + 504);
+    assert.equal((await post('/api/v1/datapoints', { value: 'NaN', event_public_id: eventId })).statusCode, 422);
+    assert.equal(sample(await metrics(), invalid), before + 505);
+    const unauthenticated = await wm.request({ method: 'POST', url: '/api/v1/datapoints/batch', payload: oneBadTimestamp });
+    assert.equal(unauthenticated.statusCode, 401);
+    assert.equal(sample(await metrics(), invalid), before + 505);
+  });
+
   it('a fired rule counts once per trigger by action; a rule inside its cooldown does not count', async () => {
     await post('/api/v1/rules', { name: 'Metered high', event_public_id: eventId, operator: 'gt', threshold: 5, action_type: 'log', cooldown_seconds: 3600 });
     await post('/api/v1/datapoints/batch', { datapoints: [{ value: 9, event_public_id: eventId }] });

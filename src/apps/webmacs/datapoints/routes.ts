@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebmacsContext } from '../context.ts';
 import type { Lab } from '../ingestion/index.ts';
 import { ingestionRepo } from '../ingestion/repo.ts';
@@ -22,6 +22,16 @@ export function registerDatapointRoutes(scope: FastifyInstance, wm: WebmacsConte
   const tags = ['datapoints'];
   const idOf = (request: { params: unknown }) => (request.params as { id: string }).id;
   const keyOf = (request: { headers: Record<string, unknown> }) => request.headers['idempotency-key'] as string | undefined;
+  // Spec §4.1 step 6: the points of a write refused as a whole with 422 are rejected points too.
+  const countRefused = (points: (body: unknown) => number) => async (request: FastifyRequest, reply: FastifyReply) => {
+    if (reply.statusCode !== 422) return;
+    const count = points(request.body);
+    if (count > 0) wm.metrics.datapointsRejected.inc({ reason: 'invalid' }, count);
+  };
+  const batchLength = (body: unknown) => {
+    const items = (body as { datapoints?: unknown } | null | undefined)?.datapoints;
+    return Array.isArray(items) ? items.length : 0;
+  };
   const send = (reply: FastifyReply, stored: StoredReply) => {
     if (stored.replayed) reply.header('idempotent-replayed', 'true');
     return reply.code(stored.statusCode).send(stored.body);
@@ -34,11 +44,11 @@ export function registerDatapointRoutes(scope: FastifyInstance, wm: WebmacsConte
     return toPage(query, total, data);
   });
 
-  scope.post('/api/v1/datapoints', { preValidation: operator, schema: { tags, headers: IdempotencyHeaders, body: DatapointCreateBody } }, async (request, reply) =>
+  scope.post('/api/v1/datapoints', { preValidation: operator, onResponse: countRefused(() => 1), schema: { tags, headers: IdempotencyHeaders, body: DatapointCreateBody } }, async (request, reply) =>
     send(reply, await datapoints.createOne(auth.principal(request).user.id, request.body as DatapointCreateBody, keyOf(request))),
   );
 
-  scope.post('/api/v1/datapoints/batch', { preValidation: operator, schema: { tags, headers: IdempotencyHeaders, body: DatapointBatchBody } }, async (request, reply) =>
+  scope.post('/api/v1/datapoints/batch', { preValidation: operator, onResponse: countRefused(batchLength), schema: { tags, headers: IdempotencyHeaders, body: DatapointBatchBody } }, async (request, reply) =>
     send(reply, await datapoints.createMany(auth.principal(request).user.id, (request.body as DatapointBatchBody).datapoints, keyOf(request))),
   );
 
