@@ -6,8 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import type { Kysely } from 'kysely';
-import type { SquirrelDb, SnapshotValueTable } from '../../../src/apps/squirrel/db/schema.ts';
-import { createSnapshotRepo } from '../../../src/apps/squirrel/snapshots/repo.ts';
+import type { SquirrelDb } from '../../../src/apps/squirrel/db/schema.ts';
+import { createSnapshotRepo, type SnapshotValueRow } from '../../../src/apps/squirrel/snapshots/repo.ts';
 import { loadAverage, median, startIocProcess, useIoc } from './iocProcess.ts';
 import { startSquirrelServer, type BenchSquirrel } from './squirrelServer.ts';
 import { isolatedRedisNames } from '../../../test/apps/squirrel/helpers.ts';
@@ -100,10 +100,11 @@ export async function runSnapshotScenario<Extra>(options: {
   }
 }
 
+/** every column squirrel writes; `seq`, the key, is assigned by the database on both sides */
 const VALUE_COLUMNS = [
-  'snapshot_id', 'seq', 'pv_id', 'pv_name', 'setpoint_name', 'readback_name', 'setpoint_value', 'readback_value',
+  'snapshot_id', 'pv_id', 'pv_name', 'setpoint_name', 'readback_name', 'setpoint_value', 'readback_value',
   'status', 'severity', 'timestamp', 'read_only', 'abs_tolerance', 'rel_tolerance', 'tags',
-] as const satisfies readonly (keyof SnapshotValueTable)[];
+] as const satisfies readonly (keyof SnapshotValueRow)[];
 
 export interface InsertPhaseFigures {
   rows: number;
@@ -127,9 +128,11 @@ export async function measureInsertPhase(squirrel: BenchSquirrel, snapshotId: st
     settings: { SQUIRREL_BULK_INSERT_BATCH_SIZE: number };
   };
   if (!database.file) throw new Error('the insert phase is measured on SQLite');
-  const source = await database.db.selectFrom('snapshot_value').selectAll().where('snapshot_id', '=', snapshotId).orderBy('seq').execute();
+  const source = await database.db.selectFrom('snapshot_value').select(VALUE_COLUMNS).where('snapshot_id', '=', snapshotId).orderBy('seq').execute();
   const template = await database.db.selectFrom('snapshot').selectAll().where('id', '=', snapshotId).executeTakeFirstOrThrow();
   const raw = new Database(database.file);
+  // squirrel's connection settings (src/core/db/sqlite.ts), so both sides commit with the same durability
+  raw.pragma('synchronous = NORMAL');
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
   const insertSnapshot = raw.prepare('insert into snapshot (id, title, title_key, description, created_by, pv_count, source, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)');

@@ -5,13 +5,7 @@ import { PermanentJobError, type JobEngine, type JobRecord } from '../../../core
 import type { SquirrelJobResult } from '../jobs/service.ts';
 import type { SquirrelSettings } from '../settings.ts';
 import { capReport, restoreMessage, restoreValues, type RestoreSettings } from './restore.ts';
-import type { SnapshotRequest, SnapshotService } from './service.ts';
-
-export interface RestoreRequest {
-  snapshot_id: string;
-  pv_ids?: string[];
-  tag_ids?: string[];
-}
+import type { RestoreRequest, SnapshotRequest, SnapshotService } from './service.ts';
 
 /**
  * A queued restore whose snapshot was deleted meanwhile (spec §3.3). The job's error follows §3.5's

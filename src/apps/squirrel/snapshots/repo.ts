@@ -1,21 +1,34 @@
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import { bulkInsert, type BulkColumn } from '../db/bulkInsert.ts';
 import type { SnapshotTable, SnapshotValueTable, SquirrelDb } from '../db/schema.ts';
 import { likeContains } from '../format.ts';
 
 export type SnapshotRow = SnapshotTable;
-export type SnapshotValueRow = SnapshotValueTable;
+/** A value as written; `seq`, the table's key, is assigned by the database in capture order. */
+export type SnapshotValueRow = Omit<SnapshotValueTable, 'seq'>;
 
-/** A stored value with the PV's current read-only flag and tolerances (null once the PV is deleted). */
-export interface SnapshotValueWithPv extends SnapshotValueRow {
+/** The PV's current read-only flag and tolerances (null once the PV is deleted). */
+interface CurrentPvFields {
   pv_read_only: boolean | number | null;
   pv_abs_tolerance: number | null;
   pv_rel_tolerance: number | null;
 }
 
+/** A stored value as read: `pv_id` is null once the PV is deleted (spec D13), with the PV's current fields. */
+export type SnapshotValueWithPv = SnapshotValueRow & CurrentPvFields;
+
+/** What a restore reads of a value: the setpoint side, and the capture-time tags a tag selection may need. */
+export type RestoreRow = Pick<SnapshotValueRow, 'pv_id' | 'pv_name' | 'setpoint_name' | 'setpoint_value' | 'read_only' | 'abs_tolerance' | 'rel_tolerance' | 'tags'> &
+  CurrentPvFields;
+
+/** A restore body's selection (spec D34): a given list restricts, even when empty. */
+export interface RestoreSelection {
+  pvIds?: readonly string[];
+  tagIds?: readonly string[];
+}
+
 const VALUE_COLUMNS: readonly BulkColumn<SnapshotValueRow>[] = [
   { name: 'snapshot_id', pgType: 'text' },
-  { name: 'seq', pgType: 'integer' },
   { name: 'pv_id', pgType: 'text' },
   { name: 'pv_name', pgType: 'text' },
   { name: 'setpoint_name', pgType: 'text' },
@@ -31,7 +44,44 @@ const VALUE_COLUMNS: readonly BulkColumn<SnapshotValueRow>[] = [
   { name: 'tags', pgType: 'text' },
 ];
 
+const STORED_COLUMNS = VALUE_COLUMNS.map((c) => `snapshot_value.${c.name}` as const).filter((c) => c !== 'snapshot_value.pv_id');
+
+const CURRENT_PV_COLUMNS = ['pv.id as pv_id', 'pv.read_only as pv_read_only', 'pv.abs_tolerance as pv_abs_tolerance', 'pv.rel_tolerance as pv_rel_tolerance'] as const;
+
+/** Where the dialects differ in the value queries: JSON inside the text column, and long id lists. */
+interface ValueDialect {
+  /** the stored setpoint side holds a value (the JSON `value` is not null) */
+  setpointHasValue: Expression<SqlBool>;
+  /** `column` is one of `ids`, however many (SQLite binds at most 32,766 parameters) */
+  isAnyOf(column: string, ids: readonly string[]): Expression<SqlBool>;
+}
+
+const sqliteValues: ValueDialect = {
+  setpointHasValue: sql<SqlBool>`json_extract(snapshot_value.setpoint_value, '$.value') is not null`,
+  isAnyOf: (column, ids) => sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`,
+};
+
+const postgresValues: ValueDialect = {
+  setpointHasValue: sql<SqlBool>`(snapshot_value.setpoint_value::jsonb ->> 'value') is not null`,
+  isAnyOf: (column, ids) => sql<SqlBool>`${sql.ref(column)} = any(${[...ids]}::text[])`,
+};
+
 export function createSnapshotRepo(db: Kysely<SquirrelDb>) {
+  const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? postgresValues : sqliteValues;
+
+  /** values selected by a restore body through the PV they were captured from: listed, or carrying a listed tag now */
+  function selectedByCurrentPv(selection: RestoreSelection): Expression<SqlBool> {
+    return sql<SqlBool>`(${sql.join(
+      [
+        ...(selection.pvIds ? [dialect.isAnyOf('snapshot_value.pv_id', selection.pvIds)] : []),
+        ...(selection.tagIds
+          ? [sql<SqlBool>`exists (select 1 from pv_tag where pv_tag.pv_id = snapshot_value.pv_id and ${dialect.isAnyOf('pv_tag.tag_id', selection.tagIds)})`]
+          : []),
+      ],
+      sql` or `,
+    )})`;
+  }
+
   return {
     findById(id: string): Promise<SnapshotRow | undefined> {
       return db.selectFrom('snapshot').selectAll().where('id', '=', id).executeTakeFirst();
@@ -67,19 +117,59 @@ export function createSnapshotRepo(db: Kysely<SquirrelDb>) {
       const result = await db.deleteFrom('snapshot').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     },
-    /** ordered by pv_name, then capture order */
+    /**
+     * ordered by pv_name, then capture order. A value keeps the id of the PV it was captured from (ids are
+     * never reused); the PV's absence is what marks it deleted.
+     */
     values(snapshotId: string, window?: { limit?: number; offset: number }): Promise<SnapshotValueWithPv[]> {
       let query = db
         .selectFrom('snapshot_value')
         .leftJoin('pv', 'pv.id', 'snapshot_value.pv_id')
-        .selectAll('snapshot_value')
-        .select(['pv.read_only as pv_read_only', 'pv.abs_tolerance as pv_abs_tolerance', 'pv.rel_tolerance as pv_rel_tolerance'])
+        .select([...STORED_COLUMNS, ...CURRENT_PV_COLUMNS])
         .where('snapshot_value.snapshot_id', '=', snapshotId)
         .orderBy('snapshot_value.pv_name')
         .orderBy('snapshot_value.seq');
       if (window?.limit !== undefined) query = query.limit(window.limit);
       if (window?.offset) query = query.offset(window.offset).$if(window.limit === undefined, (q) => q.limit(Number.MAX_SAFE_INTEGER));
       return query.execute();
+    },
+    /** the values a restore reads, in the order of `values` */
+    restoreRows(snapshotId: string): Promise<RestoreRow[]> {
+      return db
+        .selectFrom('snapshot_value')
+        .leftJoin('pv', 'pv.id', 'snapshot_value.pv_id')
+        .select([
+          'snapshot_value.pv_name',
+          'snapshot_value.setpoint_name',
+          'snapshot_value.setpoint_value',
+          'snapshot_value.read_only',
+          'snapshot_value.abs_tolerance',
+          'snapshot_value.rel_tolerance',
+          'snapshot_value.tags',
+          ...CURRENT_PV_COLUMNS,
+        ])
+        .where('snapshot_value.snapshot_id', '=', snapshotId)
+        .orderBy('snapshot_value.pv_name')
+        .orderBy('snapshot_value.seq')
+        .execute();
+    },
+    /**
+     * How many values a restore would write (spec §3.3 write rules): the PV still exists and is not read-only
+     * now, and a setpoint was captured with a value. Values of deleted PVs are never written, so a selection
+     * only needs the PVs' current links.
+     */
+    async countWritable(snapshotId: string, selection: RestoreSelection): Promise<number> {
+      const row = await db
+        .selectFrom('snapshot_value')
+        .innerJoin('pv', 'pv.id', 'snapshot_value.pv_id')
+        .select((eb) => eb.fn.countAll<number | string>().as('writes'))
+        .where('snapshot_value.snapshot_id', '=', snapshotId)
+        .where('pv.read_only', '=', false)
+        .where('snapshot_value.setpoint_name', 'is not', null)
+        .where(dialect.setpointHasValue)
+        .$if(selection.pvIds !== undefined || selection.tagIds !== undefined, (q) => q.where(selectedByCurrentPv(selection)))
+        .executeTakeFirstOrThrow();
+      return Number(row.writes);
     },
   };
 }

@@ -11,12 +11,12 @@ import { epicsValueFromEntry, epicsValueFromReading } from '../live/values.ts';
 import type { SquirrelSettings } from '../settings.ts';
 import { compareSides, sideFromValue, type CompareSide } from './compare.ts';
 import { csvFilename, csvHeader, csvRow } from './csv.ts';
-import { restoreSettingsOf, type RestoreRequest } from './jobs.ts';
+import { restoreSettingsOf } from './jobs.ts';
 import { previewRestore, restoreValues } from './restore.ts';
 import {
   compareParams, compareQuery, createBody, createQuery, deleteQuery, exportQuery, getQuery, listQuery, restoreBody, restoreQuery, snapshotParams, updateBody,
 } from './schemas.ts';
-import type { SnapshotService, SnapshotValueView } from './service.ts';
+import type { RestoreRequest, SnapshotService, SnapshotValueView } from './service.ts';
 
 const tags = ['Snapshots'];
 const CSV_PAGE = 5000;
@@ -119,11 +119,14 @@ export function registerSnapshotRoutes(scope: FastifyInstance, deps: SnapshotRou
         ...(body.pv_ids != null ? { pv_ids: body.pv_ids } : {}),
         ...(body.tag_ids != null ? { tag_ids: body.tag_ids } : {}),
       };
-      const values = await deps.selectForRestore(restoreRequest);
-      if (query.dry_run) return previewRestore(restoreRequest.snapshot_id, values, { source: query.live_source, cache, epics, settings: restoreSettings });
-      if (!query.async) return restoreValues(values, epics, restoreSettings, {});
+      if (query.dry_run || !query.async) {
+        const values = await deps.selectForRestore(restoreRequest);
+        if (query.dry_run) return previewRestore(restoreRequest.snapshot_id, values, { source: query.live_source, cache, epics, settings: restoreSettings });
+        return restoreValues(values, epics, restoreSettings, {});
+      }
+      // The job loads the values itself; the reply only needs their count.
+      const writes = await snapshots.countRestoreWrites(restoreRequest);
       const job = await jobs.enqueue('RESTORE_SNAPSHOT', restoreRequest);
-      const writes = values.filter((v) => v.pv_id !== null && !v.read_only && v.setpoint_name !== null && v.setpoint_value !== null).length;
       return { job_id: job.id, message: `Restore queued for ${writes} PVs` };
     },
   );

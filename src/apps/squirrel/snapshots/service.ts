@@ -10,7 +10,7 @@ import { createPvRepo, type PvRow } from '../pvs/repo.ts';
 import type { SquirrelSettings } from '../settings.ts';
 import { createTagRepo, type TagWithGroup } from '../tags/repo.ts';
 import { captureAddresses, captureValues, type ProgressReporter } from './capture.ts';
-import { createSnapshotRepo, type SnapshotRow, type SnapshotValueRow, type SnapshotValueWithPv } from './repo.ts';
+import { createSnapshotRepo, type RestoreRow, type SnapshotRow, type SnapshotValueRow, type SnapshotValueWithPv } from './repo.ts';
 import type { RestoreTarget } from './restore.ts';
 
 export interface SnapshotSummary {
@@ -60,6 +60,13 @@ export interface SnapshotRequest {
   use_cache: boolean;
 }
 
+/** What a restore asks for; it travels in the job payload, so it is plain JSON. */
+export interface RestoreRequest {
+  snapshot_id: string;
+  pv_ids?: string[];
+  tag_ids?: string[];
+}
+
 export interface CreateStats {
   pv_count: number;
   cache_hits: number;
@@ -86,7 +93,7 @@ function parseSide(json: string | null): EpicsValue | null {
 }
 
 /** read_only and tolerances come from the current PV, or the stored copies once it is deleted */
-function currentPvFields(row: SnapshotValueWithPv): Pick<SnapshotValueView, 'read_only' | 'abs_tolerance' | 'rel_tolerance'> {
+function currentPvFields(row: RestoreRow): Pick<SnapshotValueView, 'read_only' | 'abs_tolerance' | 'rel_tolerance'> {
   return {
     read_only: Boolean(row.pv_read_only ?? row.read_only),
     abs_tolerance: row.pv_abs_tolerance ?? row.abs_tolerance,
@@ -126,6 +133,13 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
     }
   }
 
+  /** the snapshot a restore names, and its tag list checked: 404s come before any job exists */
+  async function requireRestorable(request: RestoreRequest): Promise<SnapshotRow> {
+    const snapshot = await requireSnapshot(request.snapshot_id);
+    if (request.tag_ids?.length) await validateSubset({ tag_ids: request.tag_ids });
+    return snapshot;
+  }
+
   function isEveryPv(request: Pick<SnapshotRequest, 'pv_ids' | 'tag_ids'>): boolean {
     return request.pv_ids === undefined && request.tag_ids === undefined;
   }
@@ -141,7 +155,7 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
   }
 
   /** the tags of each row's current PV, or the stored copy once the PV is deleted */
-  async function tagsOfRows(rows: readonly SnapshotValueWithPv[]): Promise<(row: SnapshotValueWithPv) => SnapshotTag[]> {
+  async function tagsOfRows(rows: readonly Pick<RestoreRow, 'pv_id' | 'tags'>[]): Promise<(row: Pick<RestoreRow, 'pv_id' | 'tags'>) => SnapshotTag[]> {
     const tags = await tagRepo.tagsOfPvs(unique(rows.map((r) => r.pv_id).filter((id): id is string => id !== null)));
     return (row) => (row.pv_id ? snapshotTags(tags.get(row.pv_id)) : row.tags === null ? [] : (JSON.parse(row.tags) as SnapshotTag[]));
   }
@@ -204,13 +218,12 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
         updated_at: now,
       };
       let nullValues = 0;
-      const rows: SnapshotValueRow[] = pvs.map((pv, seq) => {
+      const rows: SnapshotValueRow[] = pvs.map((pv) => {
         const setpoint = pv.setpoint_address ? (capture.values.get(pv.setpoint_address) ?? null) : null;
         const readback = pv.readback_address ? (capture.values.get(pv.readback_address) ?? null) : null;
         if ((setpoint ?? readback)?.value === null) nullValues += 1;
         return {
           snapshot_id: snapshot.id,
-          seq,
           pv_id: pv.id,
           pv_name: pv.setpoint_address ?? pv.readback_address ?? pv.config_address ?? '',
           setpoint_name: pv.setpoint_address,
@@ -269,16 +282,14 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
 
     requireSnapshot,
 
-    /** spec D34: a given list restricts the selection even when empty; ids absent from the snapshot are ignored */
     /**
-     * The values a restore body selects (spec D34), with only what writing needs: the readback is not
-     * parsed and tags are read only to filter by them. Restores of 10,000 PVs load this twice (the request
-     * counts the writes, the job writes them), so it is kept lean.
+     * The values a restore body selects (spec D34: a given list restricts the selection even when empty;
+     * ids absent from the snapshot are ignored), with only what writing needs: the readback is not read
+     * and tags are used only to filter by them.
      */
-    async selectForRestore(request: { snapshot_id: string; pv_ids?: string[]; tag_ids?: string[] }): Promise<RestoreTarget[]> {
-      const snapshot = await requireSnapshot(request.snapshot_id);
-      if (request.tag_ids?.length) await validateSubset({ tag_ids: request.tag_ids });
-      let rows = await repo.values(snapshot.id);
+    async selectForRestore(request: RestoreRequest): Promise<RestoreTarget[]> {
+      const snapshot = await requireRestorable(request);
+      let rows = await repo.restoreRows(snapshot.id);
       if (request.pv_ids !== undefined || request.tag_ids !== undefined) {
         const pvIds = new Set(request.pv_ids ?? []);
         const tagIds = new Set(request.tag_ids ?? []);
@@ -292,6 +303,12 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
         setpoint_value: parseSide(row.setpoint_value)?.value ?? null,
         ...currentPvFields(row),
       }));
+    },
+
+    /** How many PVs the restore a body selects would write, counted in SQL without loading the values. */
+    async countRestoreWrites(request: RestoreRequest): Promise<number> {
+      const snapshot = await requireRestorable(request);
+      return repo.countWritable(snapshot.id, { pvIds: request.pv_ids, tagIds: request.tag_ids });
     },
   };
 }
