@@ -8,6 +8,7 @@ import { passwordHasher } from './auth/passwords.ts';
 import { randomPassword } from './bootstrap.ts';
 import { cleanupRepo } from './cleanup/repo.ts';
 import type { WebmacsDatabase } from './db/schema.ts';
+import { announceDatapointsRemoved } from './ingestion/index.ts';
 import type { ValidationDetail } from './errors.ts';
 import { pluginsRepo } from './plugins/repo.ts';
 import type { WebmacsSettingsSpec } from './settings.ts';
@@ -167,6 +168,7 @@ export function registerWebmacsCommands(registry: CliRegistry, app: BurrowApp<We
     summary: 'Delete every datapoint older than the given time, in chunks',
     usage: '--before ISO-8601',
     options: { before: { type: 'string' } },
+    help: 'Running servers that share REDIS_URL drop their cached series at once; a server without Redis may show purged points in series until it restarts.',
     run: (invocation) =>
       run(invocation, 'purge-datapoints', async (ctx) => {
         const text = requiredOption(invocation, 'before');
@@ -174,6 +176,7 @@ export function registerWebmacsCommands(registry: CliRegistry, app: BurrowApp<We
         if (before === undefined) throw new CommandError(`--before: not an ISO-8601 datetime: ${JSON.stringify(text)}`, 2);
         const repo = cleanupRepo((ctx.database as AppDatabase<WebmacsDatabase>).db);
         const deleted = await repo.deleteDatapointsBefore(before, ctx.settings.WEBMACS_DELETE_CHUNK_ROWS);
+        if (deleted > 0) announceDatapointsRemoved(ctx.bus, ctx.database);
         invocation.io.stdout.write(`${deleted} datapoints older than ${isoZ(before)} deleted.\n`);
         return 0;
       }),

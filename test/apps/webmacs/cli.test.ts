@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { buildRegistry } from '../../../src/cli/commands/index.ts';
+import { testRedisUrl } from '../../helpers/db.ts';
 import { startWebmacs, type WebmacsHarness } from './helpers.ts';
 
 async function runCli(argv: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -150,5 +151,28 @@ describe('burrow webmacs CLI against a fresh data dir (spec §6, §12 item 125)'
     wm = await serve();
     const left = (await wm.request({ method: 'GET', url: `/api/v1/datapoints?event_public_id=${eventId}`, token: apiToken })).json();
     assert.deepEqual([left.total, left.data.map((p: { timestamp: string }) => p.timestamp)], [1, ['2021-06-01T00:00:00Z']]);
+  });
+
+  it('purge-datapoints makes a running server sharing REDIS_URL drop its cached series (spec §4.2)', { skip: !testRedisUrl && 'needs REDIS_URL (the Postgres + Redis pass)' }, async () => {
+    const wm = await serve();
+    const event = await wm.request({ method: 'POST', url: '/api/v1/events', token: apiToken, payload: { name: 'Cached', type: 'sensor', unit: 'u', min_value: 0, max_value: 10 } });
+    const eventId = event.json().public_id as string;
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000).toISOString();
+    const datapoints = [10, 9, 1].map((minutes, i) => ({ value: i, event_public_id: eventId, timestamp: minutesAgo(minutes) }));
+    assert.equal((await wm.request({ method: 'POST', url: '/api/v1/datapoints/batch', token: apiToken, payload: { datapoints } })).statusCode, 201);
+    const values = async () => {
+      const res = await wm.request({ method: 'POST', url: '/api/v1/datapoints/series', token: apiToken, payload: { event_public_ids: [eventId], minutes: 60 } });
+      return res.json()[eventId].map((p: { value: number }) => p.value) as number[];
+    };
+    assert.deepEqual(await values(), [0, 1, 2]); // now held by the server's series cache
+
+    // the test server's Redis namespace, so that the CLI's bus reaches it
+    const shared = { ...env, REDIS_URL: testRedisUrl, BURROW_REDIS_PREFIX: `burrow-test-${path.basename(dataDir)}` };
+    const purged = await runCli(['purge-datapoints', '--before', minutesAgo(5)], shared);
+    assert.equal(purged.code, 0, purged.stderr);
+    assert.match(purged.stdout, /^[1-9]\d* datapoints older than /);
+    const deadline = Date.now() + 5_000;
+    while ((await values()).length > 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(await values(), [2]);
   });
 });

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { AppDatabase } from '../../../core/db/index.ts';
+import type { EventBus } from '../../../core/events/index.ts';
 import { createSsrfGuard } from '../../../core/outbound/index.ts';
 import type { WebmacsContext } from '../context.ts';
 import { datapointsRepo } from '../datapoints/repo.ts';
@@ -22,9 +24,22 @@ import { RunningExperimentCache } from './running-experiment.ts';
  * other instances' sockets and series caches, `invalidate` the cache entries to drop. They name the
  * database, so only instances serving the same data share them, even on one Redis.
  */
-function dataTopic(wm: WebmacsContext, kind: 'datapoints' | 'invalidate'): string {
-  const database = wm.database.schema ?? wm.database.file ?? wm.database.appId;
-  return `webmacs.${kind}.${createHash('sha256').update(database).digest('hex').slice(0, 16)}`;
+function dataTopic(database: AppDatabase, kind: 'datapoints' | 'invalidate'): string {
+  const location = database.schema ?? database.file ?? database.appId;
+  return `webmacs.${kind}.${createHash('sha256').update(location).digest('hex').slice(0, 16)}`;
+}
+
+interface InvalidateMessage {
+  /** null: every entry */
+  eventIds: number[] | null;
+}
+
+/**
+ * Tells every instance serving `database` to drop its series cache entries for these events (all of
+ * them without `eventIds`): stored datapoints went away, here or in another process such as the CLI.
+ */
+export function announceDatapointsRemoved(bus: EventBus, database: AppDatabase, eventIds?: readonly number[]): void {
+  bus.publish<InvalidateMessage>(dataTopic(database, 'invalidate'), { eventIds: eventIds ? [...eventIds] : null });
 }
 
 /** The series cache advances its window this often (spec §4.2). */
@@ -97,22 +112,21 @@ export function createLab(wm: WebmacsContext): Lab {
     maxBufferedBytes: settings.WEBMACS_WS_MAX_BUFFERED_BYTES,
   });
 
-  const invalidateTopic = dataTopic(wm, 'invalidate');
   const series = new SeriesCache({
     maxPoints: settings.WEBMACS_SERIES_CACHE_MAX_POINTS,
     windowMinutes: settings.WEBMACS_SERIES_CACHE_WINDOW_MINUTES,
     loadWindow: datapointsRepo(wm.db).windowColumns,
     now: nowMicros,
-    announce: (eventIds) => app.bus.publish(invalidateTopic, { eventIds: eventIds ?? null }),
+    announce: (eventIds) => announceDatapointsRemoved(app.bus, wm.database, eventIds),
     pointsGauge: wm.metrics.seriesCachePoints,
   });
   const trimSeries = setInterval(() => series.trim(), SERIES_TRIM_INTERVAL_MS).unref();
-  const unsubscribeInvalidate = app.bus.subscribe<{ eventIds: number[] | null }>(invalidateTopic, (message) => {
+  const unsubscribeInvalidate = app.bus.subscribe<InvalidateMessage>(dataTopic(wm.database, 'invalidate'), (message) => {
     if (message.origin !== app.bus.instanceId) series.drop(message.payload.eventIds ?? undefined);
   });
 
   // Each instance broadcasts with its own throttle and keeps its own cache: the sender directly, the others from the bus.
-  const topic = dataTopic(wm, 'datapoints');
+  const topic = dataTopic(wm.database, 'datapoints');
   const unsubscribe = app.bus.subscribe<DatapointsMessage>(topic, (message) => {
     if (message.origin === app.bus.instanceId) return;
     series.append(message.payload.rows);
