@@ -81,7 +81,7 @@ export function registerWebSocketRoutes(scope: FastifyInstance, wm: WebmacsConte
   scope.get('/ws/datapoints/stream', { websocket: true }, async (socket, request) => {
     const early = await open(socket, request, false);
     if (!early) return;
-    const client = lab.stream.add(socket);
+    const client = lab.stream.add(socket, request.raw.socket);
     socket.send(JSON.stringify({ type: 'connected', message: 'Subscribed to live datapoint stream.' }));
     onFrames(socket, early, (frame) => {
       const { type, event_public_ids: ids } = frame as { type?: unknown; event_public_ids?: unknown };
