@@ -50,17 +50,34 @@ export type PayloadFields = { time: number } & Record<string, unknown>;
  */
 export class WebhookDispatcher {
   readonly guard: SsrfGuard;
+  /** emits of the current tick, committed together */
+  private queued: Array<{ type: WebhookEventType; fields: PayloadFields }> = [];
 
   constructor(private readonly options: DispatcherOptions) {
     this.guard = options.guard;
   }
 
-  /** Fire and forget: failures are logged, never surfaced to the request that caused them. */
+  /**
+   * Fire and forget: failures are logged, never surfaced to the request that caused them. The emits
+   * of one tick (the sensor.reading of every event in an ingested batch) share one transaction: one
+   * commit instead of one per event keeps the write-ahead log, and with it the checkpoints that
+   * stall ingestion, from growing with the number of webhooks (P7).
+   */
   emit(type: WebhookEventType, fields: PayloadFields): void {
+    if (this.queued.length === 0) queueMicrotask(() => this.commitQueued());
+    this.queued.push({ type, fields });
+  }
+
+  private commitQueued(): void {
+    const emits = this.queued;
+    this.queued = [];
     this.options.database
-      .transaction((trx) => this.emitWithin(trx, type, fields))
+      .transaction(async (trx) => {
+        const enabled = await this.options.repo.enabled(trx);
+        for (const { type, fields } of emits) await this.fanOut(trx, enabled, type, fields);
+      })
       .then(() => this.options.outbound.wake())
-      .catch((err: unknown) => this.options.logger.error({ err, type }, 'webhook fan-out failed'));
+      .catch((err: unknown) => this.options.logger.error({ err, types: [...new Set(emits.map((e) => e.type))] }, 'webhook fan-out failed'));
   }
 
   /**
@@ -68,7 +85,11 @@ export class WebhookDispatcher {
    * poll picks them up once committed. Returns how many were queued.
    */
   async emitWithin(trx: Transaction<WebmacsDatabase>, type: WebhookEventType, fields: PayloadFields): Promise<number> {
-    const targets = (await this.options.repo.enabled(trx)).filter((webhook) => (JSON.parse(webhook.events) as string[]).includes(type));
+    return this.fanOut(trx, await this.options.repo.enabled(trx), type, fields);
+  }
+
+  private async fanOut(trx: Transaction<WebmacsDatabase>, enabled: readonly WebhookRow[], type: WebhookEventType, fields: PayloadFields): Promise<number> {
+    const targets = enabled.filter((webhook) => (JSON.parse(webhook.events) as string[]).includes(type));
     if (targets.length === 0) return 0;
     const { time, ...rest } = fields;
     const payload = JSON.stringify({ type, time: isoOffset(time), ...rest });
