@@ -117,6 +117,15 @@ describe('webmacs datapoints and series (spec §3.7)', () => {
     assert.equal(latest[1].value, 2);
   });
 
+  it('/latest?event_public_ids= keeps only the named events that have data; unknown ids are ignored', async () => {
+    const latest = async (ids: string) =>
+      (await wm.request({ method: 'GET', url: `/api/v1/datapoints/latest?event_public_ids=${ids}`, token: viewer })).json().map((p: { event_public_id: string; value: number }) => [p.event_public_id, p.value]);
+    const unknown = 'evt_xxxxxxxxxxxxxxxxxxxxxxxx';
+    assert.deepEqual(await latest(`${pressure},${unknown}`), [[pressure, 2]]);
+    assert.deepEqual(await latest(`${pressure},${temp}`), await latest(`${temp},${pressure}`));
+    assert.deepEqual(await latest(unknown), []);
+  });
+
   it('§12.46 series: one key per distinct id, unknown → [], only the window, ascending', async () => {
     await post('/api/v1/datapoints/batch', {
       datapoints: [

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { isPostgres } from '../db/dialect.ts';
 import type { WebmacsDatabase } from '../db/schema.ts';
 import type { WindowRow } from './series-cache.ts';
 
@@ -23,6 +24,57 @@ export function datapointsRepo(db: Kysely<WebmacsDatabase>) {
       .leftJoin('experiments', 'experiments.id', 'datapoints.experiment_id')
       .select(['datapoints.id', 'datapoints.ts', 'datapoints.value', 'events.public_id as event_public_id', 'experiments.public_id as experiment_public_id']);
   const normalise = (row: DatapointRow): DatapointRow => ({ ...row, id: Number(row.id), ts: Number(row.ts) });
+  const postgres = isPostgres(db);
+  const onlyEvents = (eventIds: number[]) => (eventIds.length ? eventIds : [-1]);
+
+  /** SQLite has no LATERAL: the newest id per event first, then those rows. */
+  async function latestByIds(eventIds?: number[]): Promise<DatapointRow[]> {
+    let events = db
+      .selectFrom('events')
+      .select((eb) =>
+        eb
+          .selectFrom('datapoints')
+          .select('datapoints.id')
+          .whereRef('datapoints.event_id', '=', 'events.id')
+          .orderBy('datapoints.ts', 'desc')
+          .orderBy('datapoints.id', 'desc')
+          .limit(1)
+          .as('latest_id'),
+      )
+      .orderBy('events.id');
+    if (eventIds) events = events.where('events.id', 'in', onlyEvents(eventIds));
+    const ids = (await events.execute()).map((row) => row.latest_id).filter((id) => id !== null).map(Number);
+    if (ids.length === 0) return [];
+    const rows = await joined().where('datapoints.id', 'in', ids).orderBy('events.id').execute();
+    return rows.map(normalise);
+  }
+
+  /**
+   * Postgres: one statement, each event's newest row found by a backward scan of (event_id, ts, id) in
+   * every partition. Looking rows up by id afterwards would probe each partition's key again, and a
+   * second round trip costs more than the whole query under load.
+   */
+  async function latestLateral(eventIds?: number[]): Promise<DatapointRow[]> {
+    let query = db
+      .selectFrom('events')
+      .innerJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('datapoints')
+            .select(['datapoints.id', 'datapoints.ts', 'datapoints.value', 'datapoints.experiment_id'])
+            .whereRef('datapoints.event_id', '=', 'events.id')
+            .orderBy('datapoints.ts', 'desc')
+            .orderBy('datapoints.id', 'desc')
+            .limit(1)
+            .as('newest'),
+        (join) => join.onTrue(),
+      )
+      .leftJoin('experiments', 'experiments.id', 'newest.experiment_id')
+      .select(['newest.id', 'newest.ts', 'newest.value', 'events.public_id as event_public_id', 'experiments.public_id as experiment_public_id'])
+      .orderBy('events.id');
+    if (eventIds) query = query.where('events.id', 'in', onlyEvents(eventIds));
+    return (await query.execute()).map(normalise);
+  }
   return {
     async findById(id: number): Promise<DatapointRow | undefined> {
       const row = await joined().where('datapoints.id', '=', id).executeTakeFirst();
@@ -63,25 +115,8 @@ export function datapointsRepo(db: Kysely<WebmacsDatabase>) {
       return rows as WindowRow[];
     },
     /** Each event's newest row (max timestamp, ties → max id), in event creation order. */
-    async latest(eventIds?: number[]): Promise<DatapointRow[]> {
-      let events = db
-        .selectFrom('events')
-        .select((eb) =>
-          eb
-            .selectFrom('datapoints')
-            .select('datapoints.id')
-            .whereRef('datapoints.event_id', '=', 'events.id')
-            .orderBy('datapoints.ts', 'desc')
-            .orderBy('datapoints.id', 'desc')
-            .limit(1)
-            .as('latest_id'),
-        )
-        .orderBy('events.id');
-      if (eventIds) events = events.where('events.id', 'in', eventIds.length ? eventIds : [-1]);
-      const ids = (await events.execute()).map((row) => row.latest_id).filter((id) => id !== null).map(Number);
-      if (ids.length === 0) return [];
-      const rows = await joined().where('datapoints.id', 'in', ids).orderBy('events.id').execute();
-      return rows.map(normalise);
+    latest(eventIds?: number[]): Promise<DatapointRow[]> {
+      return postgres ? latestLateral(eventIds) : latestByIds(eventIds);
     },
     /** The deleted row's event id, or undefined when there was no such row. */
     async delete(id: number): Promise<number | undefined> {
