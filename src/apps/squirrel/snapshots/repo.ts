@@ -17,9 +17,12 @@ interface CurrentPvFields {
 /** A stored value as read: `pv_id` is null once the PV is deleted (spec D13), with the PV's current fields. */
 export type SnapshotValueWithPv = SnapshotValueRow & CurrentPvFields;
 
-/** What a restore reads of a value: the setpoint side, and the capture-time tags a tag selection may need. */
-export type RestoreRow = Pick<SnapshotValueRow, 'pv_id' | 'pv_name' | 'setpoint_name' | 'setpoint_value' | 'read_only' | 'abs_tolerance' | 'rel_tolerance' | 'tags'> &
-  CurrentPvFields;
+/**
+ * What a restore reads of a value: the setpoint side, read-only flag and tolerances of the current PV (the
+ * stored copies once it is deleted), and the capture-time tags when a tag selection needs them.
+ */
+export type RestoreRow = Pick<SnapshotValueRow, 'pv_id' | 'pv_name' | 'setpoint_name' | 'setpoint_value' | 'read_only' | 'abs_tolerance' | 'rel_tolerance'> &
+  Partial<Pick<SnapshotValueRow, 'tags'>>;
 
 /** A restore body's selection (spec D34): a given list restricts, even when empty. */
 export interface RestoreSelection {
@@ -133,21 +136,21 @@ export function createSnapshotRepo(db: Kysely<SquirrelDb>) {
       if (window?.offset) query = query.offset(window.offset).$if(window.limit === undefined, (q) => q.limit(Number.MAX_SAFE_INTEGER));
       return query.execute();
     },
-    /** the values a restore reads, in the order of `values` */
-    restoreRows(snapshotId: string): Promise<RestoreRow[]> {
+    /** the values a restore reads, in the order of `values`; a restore job reads 10,000 of them, so few columns */
+    restoreRows(snapshotId: string, options: { withTags: boolean }): Promise<RestoreRow[]> {
       return db
         .selectFrom('snapshot_value')
         .leftJoin('pv', 'pv.id', 'snapshot_value.pv_id')
-        .select([
+        .select((eb) => [
+          'pv.id as pv_id',
           'snapshot_value.pv_name',
           'snapshot_value.setpoint_name',
           'snapshot_value.setpoint_value',
-          'snapshot_value.read_only',
-          'snapshot_value.abs_tolerance',
-          'snapshot_value.rel_tolerance',
-          'snapshot_value.tags',
-          ...CURRENT_PV_COLUMNS,
+          eb.fn.coalesce('pv.read_only', 'snapshot_value.read_only').as('read_only'),
+          eb.fn.coalesce('pv.abs_tolerance', 'snapshot_value.abs_tolerance').as('abs_tolerance'),
+          eb.fn.coalesce('pv.rel_tolerance', 'snapshot_value.rel_tolerance').as('rel_tolerance'),
         ])
+        .$if(options.withTags, (q) => q.select('snapshot_value.tags'))
         .where('snapshot_value.snapshot_id', '=', snapshotId)
         .orderBy('snapshot_value.pv_name')
         .orderBy('snapshot_value.seq')

@@ -93,7 +93,7 @@ function parseSide(json: string | null): EpicsValue | null {
 }
 
 /** read_only and tolerances come from the current PV, or the stored copies once it is deleted */
-function currentPvFields(row: RestoreRow): Pick<SnapshotValueView, 'read_only' | 'abs_tolerance' | 'rel_tolerance'> {
+function currentPvFields(row: SnapshotValueWithPv): Pick<SnapshotValueView, 'read_only' | 'abs_tolerance' | 'rel_tolerance'> {
   return {
     read_only: Boolean(row.pv_read_only ?? row.read_only),
     abs_tolerance: row.pv_abs_tolerance ?? row.abs_tolerance,
@@ -157,7 +157,7 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
   /** the tags of each row's current PV, or the stored copy once the PV is deleted */
   async function tagsOfRows(rows: readonly Pick<RestoreRow, 'pv_id' | 'tags'>[]): Promise<(row: Pick<RestoreRow, 'pv_id' | 'tags'>) => SnapshotTag[]> {
     const tags = await tagRepo.tagsOfPvs(unique(rows.map((r) => r.pv_id).filter((id): id is string => id !== null)));
-    return (row) => (row.pv_id ? snapshotTags(tags.get(row.pv_id)) : row.tags === null ? [] : (JSON.parse(row.tags) as SnapshotTag[]));
+    return (row) => (row.pv_id ? snapshotTags(tags.get(row.pv_id)) : row.tags ? (JSON.parse(row.tags) as SnapshotTag[]) : []);
   }
 
   /** read_only, tolerances and tags come from the current PV, or the stored copies once it is deleted */
@@ -289,10 +289,10 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
      */
     async selectForRestore(request: RestoreRequest): Promise<RestoreTarget[]> {
       const snapshot = await requireRestorable(request);
-      let rows = await repo.restoreRows(snapshot.id);
+      const tagIds = new Set(request.tag_ids ?? []);
+      let rows = await repo.restoreRows(snapshot.id, { withTags: tagIds.size > 0 });
       if (request.pv_ids !== undefined || request.tag_ids !== undefined) {
         const pvIds = new Set(request.pv_ids ?? []);
-        const tagIds = new Set(request.tag_ids ?? []);
         const tagsOf = tagIds.size ? await tagsOfRows(rows) : () => [];
         rows = rows.filter((row) => (row.pv_id !== null && pvIds.has(row.pv_id)) || tagsOf(row).some((t) => tagIds.has(t.id)));
       }
@@ -301,7 +301,9 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
         pv_name: row.pv_name,
         setpoint_name: row.setpoint_name,
         setpoint_value: parseSide(row.setpoint_value)?.value ?? null,
-        ...currentPvFields(row),
+        read_only: Boolean(row.read_only),
+        abs_tolerance: row.abs_tolerance,
+        rel_tolerance: row.rel_tolerance,
       }));
     },
 
