@@ -23,7 +23,7 @@ type InsertChunk = (trx: Db, rows: NewDatapoints, from: number, to: number) => P
 /*
  * The insert is written as SQL text rather than built with Kysely: building and compiling a 500-row
  * insert cost more CPU than SQLite spent storing it. The text depends only on the row count, so it is
- * made once per count and the dialect's statement cache reuses its compiled form.
+ * made once per count, and SQLite's statement cache keeps each one compiled.
  */
 
 /**
