@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type { Socket } from 'node:net';
+import readline from 'node:readline';
 import WebSocket from 'ws';
 import { startWebmacs, type WebmacsHarness } from './helpers.ts';
 
@@ -46,6 +49,48 @@ describe('webmacs stream backpressure (spec §3.15)', () => {
     raw.resume();
     assert.deepEqual(await slow.closed, { code: 1013, reason: 'Slow consumer' });
     assert.ok(healthyBatches > 0);
+    assert.equal(healthy.socket.readyState, WebSocket.OPEN);
+    healthy.socket.close();
+  });
+});
+
+describe('webmacs stream backpressure at the default 1 MiB (spec §3.15, §8)', () => {
+  const LIMIT = 2 ** 20;
+  let wm: WebmacsHarness;
+  let operator: string;
+  let event: string;
+
+  before(async () => {
+    wm = await startWebmacs({ env: { WEBMACS_REQUIRE_PLUGIN_LINK: 'false', WEBMACS_BROADCAST_INTERVAL_MS: '0' } });
+    operator = (await wm.userWithRole('operator')).token;
+    const res = await wm.request({ method: 'POST', url: '/api/v1/events', token: operator, payload: { name: 'BP stalled', type: 'sensor', unit: 'u', min_value: 0, max_value: 1 } });
+    event = res.json().public_id as string;
+  });
+  after(() => wm.dispose());
+
+  it('§12.110 a client that really stops reading is closed 1013 once more than 1 MiB is buffered, not before', async () => {
+    const base = await wm.server.listen();
+    // a raw TCP client with a 4 KiB receive buffer and an Ethernet MSS, so the kernels hold little of what it does not read
+    const stalled = spawn('/usr/bin/python3', [new URL('./slow-stream-clients.py', import.meta.url).pathname, base, operator, '1', String(LIMIT)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: stalled.stdout });
+    await once(lines, 'line');
+    const healthy = await open(`${base.replace(/^http/, 'ws')}/ws/datapoints/stream?token=${operator}`);
+    let healthyBatches = 0;
+    healthy.socket.on('message', (data) => {
+      if (JSON.parse(data.toString()).type === 'datapoints_batch') healthyBatches += 1;
+    });
+    // ~80 KB per broadcast; 20 of them are well past the limit
+    const batch = { datapoints: Array.from({ length: 500 }, (_, i) => ({ value: i / 1000, event_public_id: event })) };
+    for (let sent = 0; sent < 20; sent++) await wm.request({ method: 'POST', url: '/api/v1/datapoints/batch', token: operator, payload: batch });
+    stalled.stdin.write('resume\n');
+    const [line] = (await once(lines, 'line')) as [string];
+    stalled.kill();
+    const [close] = (JSON.parse(line) as { closes: Array<{ code: number; unreadBytesAtClose: number }> }).closes;
+    assert.equal(close?.code, 1013);
+    // what the client never read: the server's buffer past the limit, one more broadcast at most, and what the kernels hold
+    assert.ok(close.unreadBytesAtClose > LIMIT && close.unreadBytesAtClose < LIMIT + 256 * 1024, String(close.unreadBytesAtClose));
+    for (const deadline = Date.now() + 10_000; healthyBatches < 20 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(healthyBatches, 20, 'the reading socket got every broadcast');
     assert.equal(healthy.socket.readyState, WebSocket.OPEN);
     healthy.socket.close();
   });
