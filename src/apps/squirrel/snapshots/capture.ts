@@ -23,8 +23,11 @@ export interface Capture {
   cacheError?: string;
 }
 
+/** What a snapshot reads of each PV it captures. */
+export type CapturedPv = Pick<PvRow, 'id' | 'setpoint_address' | 'readback_address' | 'config_address' | 'read_only' | 'abs_tolerance' | 'rel_tolerance'>;
+
 /** The addresses a snapshot reads: setpoint and readback of each PV. */
-export function captureAddresses(pvs: readonly PvRow[]): string[] {
+export function captureAddresses(pvs: readonly CapturedPv[]): string[] {
   const addresses = new Set<string>();
   for (const pv of pvs) {
     if (pv.setpoint_address) addresses.add(pv.setpoint_address);

@@ -2,6 +2,7 @@ import { PostgresAdapter, sql, type Expression, type Kysely, type SqlBool } from
 import { bulkInsert, type BulkColumn } from '../db/bulkInsert.ts';
 import type { SnapshotTable, SnapshotValueTable, SquirrelDb } from '../db/schema.ts';
 import { likeContains } from '../format.ts';
+import type { CapturedPv } from './capture.ts';
 
 export type SnapshotRow = SnapshotTable;
 /** A value as written; `seq`, the table's key, is assigned by the database in capture order. */
@@ -86,6 +87,10 @@ export function createSnapshotRepo(db: Kysely<SquirrelDb>) {
   }
 
   return {
+    /** every PV, in id order, with only the columns a capture uses (a snapshot of all 40,000 reads them all) */
+    capturedPvs(): Promise<CapturedPv[]> {
+      return db.selectFrom('pv').select(['id', 'setpoint_address', 'readback_address', 'config_address', 'read_only', 'abs_tolerance', 'rel_tolerance']).orderBy('id').execute();
+    },
     findById(id: string): Promise<SnapshotRow | undefined> {
       return db.selectFrom('snapshot').selectAll().where('id', '=', id).executeTakeFirst();
     },

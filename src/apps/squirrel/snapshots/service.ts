@@ -6,10 +6,10 @@ import { errors } from '../errors.ts';
 import { isoTime, isUuid, nameKey, unique } from '../format.ts';
 import type { LiveCache } from '../live/cache.ts';
 import type { EpicsValue } from '../live/values.ts';
-import { createPvRepo, type PvRow } from '../pvs/repo.ts';
+import { createPvRepo } from '../pvs/repo.ts';
 import type { SquirrelSettings } from '../settings.ts';
 import { createTagRepo, type TagWithGroup } from '../tags/repo.ts';
-import { captureAddresses, captureValues, type ProgressReporter } from './capture.ts';
+import { captureAddresses, captureValues, type CapturedPv, type ProgressReporter } from './capture.ts';
 import { createSnapshotRepo, type RestoreRow, type SnapshotRow, type SnapshotValueRow, type SnapshotValueWithPv } from './repo.ts';
 import type { RestoreTarget } from './restore.ts';
 
@@ -144,9 +144,9 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
     return request.pv_ids === undefined && request.tag_ids === undefined;
   }
 
-  async function resolveSubset(request: Pick<SnapshotRequest, 'pv_ids' | 'tag_ids'>): Promise<PvRow[]> {
-    if (isEveryPv(request)) return pvRepo.page({}, undefined, Number.MAX_SAFE_INTEGER);
-    const byId = new Map<string, PvRow>();
+  async function resolveSubset(request: Pick<SnapshotRequest, 'pv_ids' | 'tag_ids'>): Promise<CapturedPv[]> {
+    if (isEveryPv(request)) return repo.capturedPvs();
+    const byId = new Map<string, CapturedPv>();
     if (request.pv_ids?.length) for (const pv of await pvRepo.findByIds(unique(request.pv_ids).filter(isUuid))) byId.set(pv.id, pv);
     if (request.tag_ids?.length) {
       for (const pv of await pvRepo.page({ anyTagIds: unique(request.tag_ids) }, undefined, Number.MAX_SAFE_INTEGER)) byId.set(pv.id, pv);
