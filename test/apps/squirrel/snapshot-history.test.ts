@@ -2,6 +2,12 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { EpicsService } from '../../../src/connectors/epics/index.ts';
 import { startTestIoc, type TestIoc } from '../../connectors/epics/client-harness.ts';
+import { migrateToLatest } from '../../../src/core/db/index.ts';
+import { squirrelMigrations } from '../../../src/apps/squirrel/db/migrations/index.ts';
+import type { SquirrelDb } from '../../../src/apps/squirrel/db/schema.ts';
+import { createSnapshotRepo } from '../../../src/apps/squirrel/snapshots/repo.ts';
+import { openTestDatabase } from '../../helpers/db.ts';
+import type { Kysely } from 'kysely';
 import { startSquirrel, type SquirrelHarness } from './helpers.ts';
 
 interface Tag {
@@ -116,5 +122,43 @@ describe('squirrel snapshot values are self-contained records (spec §10 "Snapsh
     const res = await sq.call('POST', `/v1/snapshots/${snapshotId}/restore?async=false`);
     assert.equal(res.statusCode, 200, res.body);
     assert.deepEqual([res.json().total_pvs, res.json().skipped.map((s: { reason: string }) => s.reason)], [0, ['pv_deleted']]);
+  });
+});
+
+describe('squirrel snapshot_value rebuild (migration 20261122_1700, spec §7)', () => {
+  const LEAN = '20261122_1700_snapshot_value_lean';
+
+  it('keeps every stored value in capture order, and a PV deleted afterwards reads as pv_id null with no row rewritten', async () => {
+    const test = await openTestDatabase('squirrel');
+    try {
+      const upTo = (last: string) => Object.fromEntries(Object.entries(squirrelMigrations).filter(([name]) => name <= last));
+      await migrateToLatest(test.database, { name: 'squirrel', migrations: upTo('20261122_1416_snapshot_value_tags') });
+      // the schema before the rebuild: no table type in SquirrelDb describes it any more
+      const db = test.database.db as unknown as Kysely<Record<string, Record<string, unknown>>>;
+      const pv = (id: string, address: string) => ({ id, setpoint_address: address, search_text: address.toLowerCase(), read_only: false, created_at: 1, updated_at: 1 });
+      await db.insertInto('pv').values([pv('p1', 'M:1:SP'), pv('p2', 'M:2:SP')]).execute();
+      const snapshot = (id: string, created_at: number) => ({ id, title: id, title_key: id, pv_count: 2, source: 'cache', created_at, updated_at: created_at });
+      await db.insertInto('snapshot').values([snapshot('s1', 1), snapshot('s2', 2)]).execute();
+      const value = (snapshot_id: string, seq: number, pv_id: string | null, pv_name: string) => ({
+        snapshot_id, seq, pv_id, pv_name, setpoint_name: pv_name, setpoint_value: `{"value":${seq}}`, read_only: false, abs_tolerance: 0, rel_tolerance: 0,
+      });
+      // inserted out of capture order, with a value whose PV was deleted before the rebuild
+      await db.insertInto('snapshot_value').values([value('s2', 1, 'p2', 'M:2:SP'), value('s1', 1, null, 'M:0:SP'), value('s2', 0, 'p1', 'M:1:SP'), value('s1', 0, 'p1', 'M:1:SP')]).execute();
+
+      const result = await migrateToLatest(test.database, { name: 'squirrel', migrations: upTo(LEAN) });
+      assert.deepEqual(result.results?.map((r) => [r.migrationName, r.status]), [[LEAN, 'Success']]);
+      const rows = await test.database.db.selectFrom('snapshot_value').select(['seq', 'snapshot_id', 'pv_id', 'setpoint_value']).orderBy('seq').execute();
+      assert.deepEqual(
+        rows.map((r) => [r.snapshot_id, r.pv_id, r.setpoint_value]),
+        [['s1', 'p1', '{"value":0}'], ['s1', null, '{"value":1}'], ['s2', 'p1', '{"value":0}'], ['s2', 'p2', '{"value":1}']],
+      );
+
+      const squirrelDb = test.database.db as Kysely<SquirrelDb>;
+      await squirrelDb.deleteFrom('pv').where('id', '=', 'p1').execute();
+      assert.equal((await squirrelDb.selectFrom('snapshot_value').select('pv_id').where('pv_id', '=', 'p1').execute()).length, 2);
+      assert.deepEqual((await createSnapshotRepo(squirrelDb).values('s2')).map((v) => [v.pv_name, v.pv_id]), [['M:1:SP', null], ['M:2:SP', 'p2']]);
+    } finally {
+      await test.dispose();
+    }
   });
 });
