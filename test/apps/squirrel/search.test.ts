@@ -188,12 +188,56 @@ describe('squirrel PV search equals a naive substring filter (spec §3.2 search,
       [{ query: 'fill', tagFilters: JSON.stringify(tagFilters) }, (pv) => naiveMatch(pv, 'fill') && inGroups(pv)],
       [{ tagFilters: JSON.stringify(tagFilters) }, inGroups],
       [{ tag_ids: groups[2]!.tagIds.join(',') }, (pv) => pv.tags.some((t) => groups[2]!.tagIds.includes(t.id))],
+      // the driving tags' first thousands of links (all fillers) hold no match: the walk must go on past them
+      [
+        { tagFilters: JSON.stringify({ [groups[0]!.id]: groups[0]!.tagIds.slice(0, 2), [groups[2]!.id]: groups[2]!.tagIds.slice(0, 3) }) },
+        (pv) => pv.tags.some((t) => groups[0]!.tagIds.slice(0, 2).includes(t.id)) && pv.tags.some((t) => groups[2]!.tagIds.slice(0, 3).includes(t.id)),
+      ],
     ];
     for (const [query, expected] of cases) {
       const want = pvs.filter(expected).map((pv) => pv.id).sort();
       assert.ok(want.length > 0, JSON.stringify(query));
       for (const limit of [97, 1000]) assert.deepEqual(await walk(query, limit), want, `${JSON.stringify(query)} limit ${limit}`);
     }
+  });
+
+  it('tag filters and the tags shown follow re-tagged PVs, renamed and deleted tags, and deleted PVs', async () => {
+    const group = (await sq.call('POST', '/v1/tags', { name: 'Upkeep', tags: [{ name: 'b-first' }, { name: 'c-second' }] })).json();
+    const [first, second] = group.tags.map((t: { id: string }) => t.id) as [string, string];
+    const other = groups[1]!.tagIds[0]!;
+    const created = await sq.call('POST', '/v1/pvs/multi', [
+      { setpoint_address: 'UPKEEP:A', tag_ids: [first] },
+      { setpoint_address: 'UPKEEP:B', tag_ids: [second, other] },
+      { setpoint_address: 'UPKEEP:C', tag_ids: [first, second] },
+    ]);
+    assert.equal(created.statusCode, 200, created.body);
+    const [a, b, c] = (created.json() as Pv[]).map((pv) => pv.id) as [string, string, string];
+    // with no term the tags' links drive the walk; with a rare term the trigram index does: both must agree
+    const matching = async (tagFilters: Record<string, string[]>) => {
+      const byLinks = await walk({ tagFilters: JSON.stringify(tagFilters) }, 2);
+      assert.deepEqual(await walk({ query: 'upkeep', tagFilters: JSON.stringify(tagFilters) }, 2), byLinks);
+      return byLinks;
+    };
+    const tagNames = async (id: string) => ((await sq.call('GET', `/v1/pvs/${id}`)).json() as { tags: { name: string }[] }).tags.map((t) => t.name);
+
+    assert.deepEqual(await matching({ [group.id]: [first] }), [a, c]);
+    assert.deepEqual(await matching({ [group.id]: [second], [groups[1]!.id]: [other] }), [b]);
+    assert.equal((await sq.call('PUT', `/v1/pvs/${b}`, { tag_ids: [first, other] })).statusCode, 200);
+    assert.equal((await sq.call('PUT', `/v1/pvs/${a}`, { tag_ids: [] })).statusCode, 200);
+    assert.deepEqual(await matching({ [group.id]: [first] }), [b, c]);
+    assert.deepEqual(await matching({ [group.id]: [first], [groups[1]!.id]: [other] }), [b]);
+
+    // a PV's tags are ordered by group, then tag name: a rename reorders them
+    assert.deepEqual(await tagNames(c), ['b-first', 'c-second']);
+    assert.equal((await sq.call('PUT', `/v1/tags/${group.id}/tags/${first}`, { name: 'd-renamed' })).statusCode, 200);
+    assert.deepEqual(await tagNames(c), ['c-second', 'd-renamed']);
+
+    assert.equal((await sq.call('DELETE', `/v1/tags/${group.id}/tags/${first}`)).statusCode, 200);
+    assert.deepEqual(await tagNames(c), ['c-second']);
+    assert.deepEqual(await matching({ [group.id]: [second] }), [c]);
+    assert.equal((await sq.call('DELETE', `/v1/pvs/${c}`)).statusCode, 200);
+    assert.deepEqual(await matching({ [group.id]: [second] }), []);
+    assert.deepEqual(await matching({ [group.id]: [second, first], [groups[1]!.id]: [other] }), []);
   });
 
   it('a term that matches nothing gives an empty page, and a garbled cursor is still 400 invalid_cursor', async () => {

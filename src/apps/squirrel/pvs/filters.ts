@@ -1,6 +1,6 @@
-import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import { PostgresAdapter, sql, type Expression, type ExpressionBuilder, type Kysely, type RawBuilder, type SqlBool } from 'kysely';
 import type { SquirrelDb } from '../db/schema.ts';
-import { likeContains } from '../format.ts';
+import { likeContains, unique } from '../format.ts';
 
 /*
  * The SQL of PV filters, for pvs/repo.ts. Each filter has two forms that select the same rows:
@@ -29,6 +29,10 @@ interface DialectFilters {
   termIsRare(db: Kysely<SquirrelDb>, term: string): Promise<boolean>;
   /** the PV carries one of these tags, checked against its own (few) links */
   probeTags(eb: Where, tagIds: readonly string[]): Expression<SqlBool>;
+  /** probeTags for a PV known only by its id */
+  linkedTo(pvId: RawBuilder<string>, tagIds: readonly string[]): Expression<SqlBool>;
+  /** the PV of this id matches the term */
+  idMatches(pvId: RawBuilder<string>, term: string): Expression<SqlBool>;
 }
 
 /** the trigram indexes see no term shorter than this; shorter ones are a plain LIKE scan */
@@ -37,8 +41,8 @@ const TRIGRAM = 3;
 const RARE_TERM_MATCHES = 1000;
 
 /** The substring test that defines a match (spec §3.2): case-insensitive over the five fields. */
-function likeSearchText(term: string): Expression<SqlBool> {
-  return sql<SqlBool>`pv.search_text like ${likeContains(term)} escape '\\'`;
+function likeSearchText(term: string, searchText: RawBuilder<string> = sql.ref('pv.search_text')): Expression<SqlBool> {
+  return sql<SqlBool>`${searchText} like ${likeContains(term)} escape '\\'`;
 }
 
 const nonEmpty = (ids: readonly string[]): string[] => (ids.length ? [...ids] : ['']);
@@ -68,6 +72,11 @@ const sqliteFilters: DialectFilters = {
   // `+tag_id` keeps SQLite from seeking once per listed tag: one seek on pv_id reads the PV's few links.
   probeTags: (eb, tagIds) =>
     eb.exists(eb.selectFrom('pv_tag').select(sql`1`.as('one')).whereRef('pv_tag.pv_id', '=', 'pv.id').where(sql<SqlBool>`+pv_tag.tag_id in (${sql.join(nonEmpty(tagIds))})`)),
+  linkedTo: (pvId, tagIds) => sql<SqlBool>`exists (select 1 from pv_tag as l where l.pv_id = ${pvId} and +l.tag_id in (${sql.join(nonEmpty(tagIds))}))`,
+  // Left to itself SQLite seeks the id's unique index and reads the row; the covering index (migration
+  // 20261122_1710) answers from the index alone.
+  idMatches: (pvId, term) =>
+    sql<SqlBool>`exists (select 1 from pv as m indexed by pv_id_search_text_idx where m.id = ${pvId} and ${likeSearchText(term, sql.ref('m.search_text'))})`,
 };
 
 const postgresFilters: DialectFilters = {
@@ -77,6 +86,8 @@ const postgresFilters: DialectFilters = {
   termIsRare: async () => false,
   probeTags: (eb, tagIds) =>
     eb.exists(eb.selectFrom('pv_tag').select(sql`1`.as('one')).whereRef('pv_tag.pv_id', '=', 'pv.id').where('pv_tag.tag_id', 'in', nonEmpty(tagIds))),
+  linkedTo: (pvId, tagIds) => sql<SqlBool>`exists (select 1 from pv_tag as l where l.pv_id = ${pvId} and l.tag_id in (${sql.join(nonEmpty(tagIds))}))`,
+  idMatches: (pvId, term) => sql<SqlBool>`exists (select 1 from pv as m where m.id = ${pvId} and ${likeSearchText(term, sql.ref('m.search_text'))})`,
 };
 
 function tagSets(filter: PvFilter): (readonly string[])[] {
@@ -87,21 +98,86 @@ export function hasConditions(filter: PvFilter): boolean {
   return Boolean(filter.term) || tagSets(filter).length > 0 || filter.devices !== undefined;
 }
 
+/**
+ * A tag set small enough to merge its tags' index ranges: SQLite allows 500 arms in a compound select,
+ * and a set this large is no longer rare enough for the merge to beat a walk in id order.
+ */
+const MERGED_TAGS = 32;
+
+/** How a keyset page finds its rows. */
+export type PagePlan =
+  /** walk the links of one tag set in id order, probing each PV for the rest of the filter */
+  | { kind: 'links'; tagIds: string[]; rest: PvFilter }
+  /** the indexes alone: a rare term's trigram matches, probed for the rest */
+  | { kind: 'indexed' }
+  /** walk the PVs in id order, then turn to the indexes */
+  | { kind: 'walk' };
+
 export function pvFilters(db: Kysely<SquirrelDb>) {
   const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? postgresFilters : sqliteFilters;
   const devices = (eb: Where, filter: PvFilter) => (filter.devices ? [eb('pv.device', 'in', nonEmpty(filter.devices))] : []);
+  /** the ids linked to any of the tags after `after`: a compound select, one arm per tag */
+  const linked = (tagIds: readonly string[], after: string | undefined) => {
+    const arms = tagIds.map((tagId) =>
+      db.selectFrom('pv_tag').select('pv_id').where('tag_id', '=', tagId).$if(after !== undefined, (q) => q.where('pv_id', '>', after!)),
+    );
+    return arms.slice(1).reduce((query, arm) => query.union(arm), arms[0]!);
+  };
+  /** the term and tag conditions tested on a PV known only by its id */
+  const probesOf = (filter: PvFilter, pvId: RawBuilder<string>): Expression<SqlBool>[] => [
+    ...(filter.term ? [dialect.idMatches(pvId, filter.term)] : []),
+    ...tagSets(filter).map((ids) => dialect.linkedTo(pvId, ids)),
+  ];
   return {
     probe(eb: Where, filter: PvFilter): Expression<SqlBool> {
       return eb.and([...(filter.term ? [likeSearchText(filter.term)] : []), ...tagSets(filter).map((ids) => dialect.probeTags(eb, ids)), ...devices(eb, filter)]);
     },
     /**
+     * A filter with tags walks the links of the set naming the fewest tags (likely the fewest links),
+     * unless its term is rare, when the trigram index drives.
+     */
+    async pagePlan(filter: PvFilter): Promise<PagePlan> {
+      const sets = tagSets(filter);
+      if (!sets.length || filter.devices !== undefined) return { kind: 'walk' };
+      if (filter.term !== undefined && (await dialect.termIsRare(db, filter.term))) return { kind: 'indexed' };
+      const [driver, ...others] = [...sets].sort((a, b) => a.length - b.length);
+      const tagIds = unique(driver!);
+      if (tagIds.length > MERGED_TAGS) return { kind: 'walk' };
+      return { kind: 'links', tagIds, rest: { ...(filter.term !== undefined ? { term: filter.term } : {}), tagGroups: others } };
+    },
+    /**
+     * Ids of the first `window` PVs after `after` carrying any of `tagIds`, in id order, that also pass
+     * `rest`; at most `limit`. Each tag's links are one ordered range of pv_tag_tag_idx; the compound
+     * select merges them as it reads and the outer query stops at its limit, so only the links up to
+     * the last match are read, never all of a tag's links. `rest` is probed on the ids alone (pv_tag,
+     * and the covering index of migration 20261122_1710 for a term), so no PV row is read for a miss.
+     */
+    linkedMatches(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, window: number, limit: number) {
+      const candidates = linked(plan.tagIds, after).orderBy('pv_id').limit(window).as('c');
+      const candidateId = sql.ref<string>('c.pv_id');
+      return db
+        .selectFrom(candidates)
+        .select('c.pv_id')
+        .where((eb) => eb.and(probesOf(plan.rest, candidateId)))
+        .orderBy('c.pv_id')
+        .limit(limit);
+    },
+    /** how many of the first `window` ids linkedMatches looked at, and the last of them */
+    async linkedWindow(tagIds: readonly string[], after: string | undefined, window: number): Promise<{ size: number; last: string | undefined }> {
+      const row = await db
+        .selectFrom(linked(tagIds, after).orderBy('pv_id').limit(window).as('c'))
+        .select((eb) => [eb.fn.countAll<number>().as('size'), eb.fn.max('c.pv_id').as('last')])
+        .executeTakeFirstOrThrow();
+      return { size: Number(row.size), last: row.last ?? undefined };
+    },
+    /**
      * The filter for rows after `after`, driven by the indexes: the trigram index for a term alone, the
      * tag index (the links of one tag set) for tags, and for both, whichever is rarer; the other
-     * conditions are probed on the rows it yields.
+     * conditions are probed on the rows it yields. `plan`, when pagePlan gave it, saves asking again.
      */
-    async indexed(filter: PvFilter, after: string | undefined): Promise<(eb: Where) => Expression<SqlBool>> {
+    async indexed(filter: PvFilter, after: string | undefined, plan?: PagePlan): Promise<(eb: Where) => Expression<SqlBool>> {
       const sets = tagSets(filter);
-      const termDriven = filter.term !== undefined && (sets.length === 0 || (await dialect.termIsRare(db, filter.term)));
+      const termDriven = filter.term !== undefined && (sets.length === 0 || plan?.kind === 'indexed' || (await dialect.termIsRare(db, filter.term)));
       return (eb) => {
         const conditions: Expression<SqlBool>[] = devices(eb, filter);
         if (filter.term) conditions.push(termDriven ? dialect.indexedTerm(filter.term) : likeSearchText(filter.term));

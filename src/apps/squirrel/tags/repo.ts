@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { SquirrelDb, TagGroupTable, TagTable } from '../db/schema.ts';
+import { unique } from '../format.ts';
 
 export type TagGroupRow = TagGroupTable;
 export type TagRow = TagTable;
@@ -25,6 +26,13 @@ function addTags(byPv: Map<string, TagWithGroup[]>, rows: readonly (TagWithGroup
 }
 
 export function createTagRepo(db: Kysely<SquirrelDb>) {
+  const orderedTags = () =>
+    db
+      .selectFrom('tag')
+      .innerJoin('tag_group', 'tag_group.id', 'tag.group_id')
+      .select(['tag.id', 'tag.name', 'tag.description', 'tag.group_id', 'tag_group.name as group_name'])
+      .orderBy('tag_group.name_key')
+      .orderBy('tag.name_key');
   const pvTagRows = () =>
     db
       .selectFrom('pv_tag')
@@ -91,11 +99,30 @@ export function createTagRepo(db: Kysely<SquirrelDb>) {
       }
       return found;
     },
-    /** tags linked to each PV, with group names, ordered by group then tag name */
+    /**
+     * tags linked to each PV, with group names, ordered by group then tag name. The links and the few
+     * distinct tags they name are read apart (a join repeats each tag's columns per link and sorts them
+     * all); the database still orders the tags, so the order is its collation's.
+     */
     async tagsOfPvs(pvIds: readonly string[]): Promise<Map<string, TagWithGroup[]>> {
-      const byPv = new Map<string, TagWithGroup[]>();
-      for (let i = 0; i < pvIds.length; i += CHUNK) addTags(byPv, await pvTagRows().where('pv_tag.pv_id', 'in', pvIds.slice(i, i + CHUNK)).execute());
-      return byPv;
+      const links: { pv_id: string; tag_id: string }[] = [];
+      for (let i = 0; i < pvIds.length; i += CHUNK) {
+        links.push(...(await db.selectFrom('pv_tag').select(['pv_id', 'tag_id']).where('pv_id', 'in', pvIds.slice(i, i + CHUNK)).execute()));
+      }
+      const tagIds = unique(links.map((link) => link.tag_id));
+      // Past one chunk of distinct tags, the whole catalogue is one ordered read.
+      const tags = !tagIds.length ? [] : await (tagIds.length > CHUNK ? orderedTags() : orderedTags().where('tag.id', 'in', tagIds)).execute();
+      const rank = new Map(tags.map((tag, i) => [tag.id, { tag, rank: i }]));
+      const byPv = new Map<string, { tag: TagWithGroup; rank: number }[]>();
+      for (const link of links) {
+        const tag = rank.get(link.tag_id);
+        // a tag deleted between the two reads: as if the links had been read after it
+        if (!tag) continue;
+        const list = byPv.get(link.pv_id);
+        if (list) list.push(tag);
+        else byPv.set(link.pv_id, [tag]);
+      }
+      return new Map([...byPv].map(([pvId, tags]) => [pvId, tags.sort((a, b) => a.rank - b.rank).map((t) => t.tag)]));
     },
     /** tagsOfPvs for every tagged PV in one pass (a snapshot of all PVs) */
     async tagsOfAllPvs(): Promise<Map<string, TagWithGroup[]>> {
