@@ -207,6 +207,20 @@ describe('squirrel snapshots, compare and restore against the soft IOC (spec §3
     assert.ok(restores.length >= 1 && restores.every((j) => j.type === 'RESTORE_SNAPSHOT'));
   });
 
+  it('an async restore announces exactly the writes its job makes, whatever the body selects (spec §3.3, D34)', async () => {
+    const saved = await snapshotNow();
+    const selections = [undefined, { pv_ids: [pv['T:1:SP'], pv['T:RO']] }, { pv_ids: [] }, { tag_ids: [tagId] }, { pv_ids: [pv['T:2:SP']], tag_ids: [tagId] }, { pvIds: [pv['T:STR']] }];
+    const announced: number[] = [];
+    const written: number[] = [];
+    for (const body of selections) {
+      const { job_id, message } = (await sq.call('POST', `/v1/snapshots/${saved.id}/restore`, body)).json();
+      announced.push(Number(/^Restore queued for (\d+) PVs$/.exec(message)?.[1]));
+      written.push(((await waitForJob(job_id)).data.result as { total_pvs: number }).total_pvs);
+    }
+    assert.deepEqual(announced, written);
+    assert.deepEqual(announced, [5, 2, 0, 1, 2, 0]);
+  });
+
   it('a queued restore whose snapshot was deleted meanwhile fails at once with "LookupError: Snapshot deleted" (spec §3.3, §3.5)', async () => {
     const saved = await snapshotNow({ pv_ids: [pv['T:2:SP']] });
     assert.equal((await sq.call('DELETE', `/v1/snapshots/${saved.id}`)).statusCode, 200);
