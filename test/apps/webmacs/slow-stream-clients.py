@@ -7,11 +7,14 @@ bufferedAmount) would take minutes to grow. These sockets ask for an Ethernet-si
 receive buffer before connecting: the kernels then hold some 50 KiB, and what the server has not
 handed to the kernel is what the browser has not read.
 
-Usage: slow-stream-clients.py <http base> <token> <count> <threshold bytes>
+Usage: slow-stream-clients.py <http base> <token> <count> <threshold bytes> [<stall s>]
 Prints {"ready": true} once all are connected and have stopped reading. Each stdin line asks for a
-report; `resume` first reads everything each socket was sent, up to the close frame, and reports per
+report; `resume` reads everything each socket was sent, up to the close frame, and reports per
 socket: the close code, how long after it stopped reading the server sent its last message
-(`afterPauseMs`) and how long after the unread bytes crossed the threshold (`afterThresholdMs`).
+(`afterPauseMs`), how long after the unread bytes crossed the threshold (`afterThresholdMs`), and
+the unread bytes. With a stall the sockets read again on their own after it, and `resume` waits for
+that: the server gives up on a close frame nobody reads after 30 s (ws's close timeout) and drops
+the connection with the frame still queued, so reading much later would only see the drop.
 """
 
 import base64
@@ -19,13 +22,14 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 from datetime import datetime
 from urllib.parse import urlparse
 
 ETHERNET_MSS = 1460
 RECEIVE_BUFFER = 4096
-RESUME_TIMEOUT_S = 10
+DRAIN_LIMIT_S = 10
 
 
 def epoch_ms(timestamp: str) -> float:
@@ -77,12 +81,13 @@ def frame_at(data: bytes, offset: int):
 
 
 def read_until_close(sock: socket.socket, already: bytes) -> bytes:
-    """Everything the server sent up to its close frame (or the end of the connection)."""
-    sock.settimeout(RESUME_TIMEOUT_S)
+    """Everything the server sent up to its close frame (or the end of the connection, or the drain limit)."""
+    deadline = time.monotonic() + DRAIN_LIMIT_S
     received = bytearray(already)
     offset = 0
     try:
-        while True:
+        while time.monotonic() < deadline:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
             while (frame := frame_at(received, offset)) is not None:
                 if frame[0] == 0x8:
                     return bytes(received)
@@ -124,15 +129,29 @@ def outcome(data: bytes, paused_at_ms: float, threshold: int) -> dict:
 def main() -> None:
     base, token, count, threshold = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     url = urlparse(base)
+    stall_s = float(sys.argv[5]) if len(sys.argv) > 5 else None
     clients = []
     for _ in range(count):
         sock, rest = connect(url.hostname, url.port, f"/ws/datapoints/stream?token={token}")
         clients.append((sock, rest, time.time() * 1000))
+
+    def drain() -> list[dict]:
+        return [outcome(read_until_close(sock, rest), paused_at, threshold) for sock, rest, paused_at in clients]
+
+    drained: list[dict] = []
+    stalled = None
+    if stall_s is not None:
+        stalled = threading.Thread(target=lambda: (time.sleep(stall_s), drained.extend(drain())))
+        stalled.start()
     print(json.dumps({"ready": True}), flush=True)
     for line in sys.stdin:
         closes = []
         if line.strip() == "resume":
-            closes = [outcome(read_until_close(sock, rest), paused_at, threshold) for sock, rest, paused_at in clients]
+            if stalled:
+                stalled.join()
+                closes = drained
+            else:
+                closes = drain()
         print(json.dumps({"closes": closes}), flush=True)
 
 
