@@ -6,6 +6,7 @@ import { migrateToLatest } from '../../../src/core/db/index.ts';
 import { squirrelMigrations } from '../../../src/apps/squirrel/db/migrations/index.ts';
 import type { SquirrelDb } from '../../../src/apps/squirrel/db/schema.ts';
 import { createSnapshotRepo } from '../../../src/apps/squirrel/snapshots/repo.ts';
+import { decodeSide } from '../../../src/apps/squirrel/snapshots/storedSide.ts';
 import { openTestDatabase } from '../../helpers/db.ts';
 import type { Kysely } from 'kysely';
 import { startSquirrel, type SquirrelHarness } from './helpers.ts';
@@ -128,7 +129,7 @@ describe('squirrel snapshot values are self-contained records (spec §10 "Snapsh
 describe('squirrel snapshot_value rebuild (migration 20261122_1700, spec §7)', () => {
   const LEAN = '20261122_1700_snapshot_value_lean';
 
-  it('keeps every stored value in capture order, and a PV deleted afterwards reads as pv_id null with no row rewritten', async () => {
+  it('keeps every stored value in capture order, stores its sides as arrays, and a PV deleted afterwards reads as pv_id null with no row rewritten', async () => {
     const test = await openTestDatabase('squirrel');
     try {
       const upTo = (last: string) => Object.fromEntries(Object.entries(squirrelMigrations).filter(([name]) => name <= last));
@@ -139,19 +140,33 @@ describe('squirrel snapshot_value rebuild (migration 20261122_1700, spec §7)', 
       await db.insertInto('pv').values([pv('p1', 'M:1:SP'), pv('p2', 'M:2:SP')]).execute();
       const snapshot = (id: string, created_at: number) => ({ id, title: id, title_key: id, pv_count: 2, source: 'cache', created_at, updated_at: created_at });
       await db.insertInto('snapshot').values([snapshot('s1', 1), snapshot('s2', 2)]).execute();
-      const value = (snapshot_id: string, seq: number, pv_id: string | null, pv_name: string) => ({
-        snapshot_id, seq, pv_id, pv_name, setpoint_name: pv_name, setpoint_value: `{"value":${seq}}`, read_only: false, abs_tolerance: 0, rel_tolerance: 0,
+      const side = (value: unknown) => ({
+        value, status: 3, severity: 1, timestamp: '2026-01-15T10:29:59.998123Z', units: 'k"G', precision: 3, upper_ctrl_limit: 100, lower_ctrl_limit: -100, connected: true,
       });
+      const value = (snapshot_id: string, seq: number, pv_id: string | null, pv_name: string) => ({
+        snapshot_id, seq, pv_id, pv_name, setpoint_name: pv_name, setpoint_value: JSON.stringify(side(seq)), read_only: false, abs_tolerance: 0, rel_tolerance: 0,
+      });
+      const enumSide = { value: 1, status: 0, severity: 0, timestamp: null, units: null, precision: null, upper_ctrl_limit: null, lower_ctrl_limit: null, enum_strs: ['Off', 'On'], connected: true };
+      const disconnected = { value: null, status: 0, severity: 0, timestamp: null, units: null, precision: null, upper_ctrl_limit: null, lower_ctrl_limit: null, connected: false };
       // inserted out of capture order, with a value whose PV was deleted before the rebuild
-      await db.insertInto('snapshot_value').values([value('s2', 1, 'p2', 'M:2:SP'), value('s1', 1, null, 'M:0:SP'), value('s2', 0, 'p1', 'M:1:SP'), value('s1', 0, 'p1', 'M:1:SP')]).execute();
+      await db
+        .insertInto('snapshot_value')
+        .values([
+          { ...value('s2', 1, 'p2', 'M:2:SP'), readback_value: JSON.stringify(enumSide) },
+          { ...value('s1', 1, null, 'M:0:SP'), setpoint_value: JSON.stringify(disconnected) },
+          value('s2', 0, 'p1', 'M:1:SP'),
+          value('s1', 0, 'p1', 'M:1:SP'),
+        ])
+        .execute();
 
       const result = await migrateToLatest(test.database, { name: 'squirrel', migrations: upTo(LEAN) });
       assert.deepEqual(result.results?.map((r) => [r.migrationName, r.status]), [[LEAN, 'Success']]);
-      const rows = await test.database.db.selectFrom('snapshot_value').select(['seq', 'snapshot_id', 'pv_id', 'setpoint_value']).orderBy('seq').execute();
+      const rows = await test.database.db.selectFrom('snapshot_value').select(['seq', 'snapshot_id', 'pv_id', 'setpoint_value', 'readback_value']).orderBy('seq').execute();
       assert.deepEqual(
-        rows.map((r) => [r.snapshot_id, r.pv_id, r.setpoint_value]),
-        [['s1', 'p1', '{"value":0}'], ['s1', null, '{"value":1}'], ['s2', 'p1', '{"value":0}'], ['s2', 'p2', '{"value":1}']],
+        rows.map((r) => [r.snapshot_id, r.pv_id, decodeSide(r.setpoint_value), decodeSide(r.readback_value)]),
+        [['s1', 'p1', side(0), null], ['s1', null, disconnected, null], ['s2', 'p1', side(0), null], ['s2', 'p2', side(1), enumSide]],
       );
+      assert.ok(rows.every((r) => Array.isArray(JSON.parse(r.setpoint_value!))));
 
       const squirrelDb = test.database.db as Kysely<SquirrelDb>;
       await squirrelDb.deleteFrom('pv').where('id', '=', 'p1').execute();

@@ -54,19 +54,19 @@ const CURRENT_PV_COLUMNS = ['pv.id as pv_id', 'pv.read_only as pv_read_only', 'p
 
 /** Where the dialects differ in the value queries: JSON inside the text column, and long id lists. */
 interface ValueDialect {
-  /** the stored setpoint side holds a value (the JSON `value` is not null) */
+  /** the stored setpoint side holds a value (its first element, see storedSide.ts, is not JSON null) */
   setpointHasValue: Expression<SqlBool>;
   /** `column` is one of `ids`, however many (SQLite binds at most 32,766 parameters) */
   isAnyOf(column: string, ids: readonly string[]): Expression<SqlBool>;
 }
 
 const sqliteValues: ValueDialect = {
-  setpointHasValue: sql<SqlBool>`json_extract(snapshot_value.setpoint_value, '$.value') is not null`,
+  setpointHasValue: sql<SqlBool>`json_extract(snapshot_value.setpoint_value, '$[0]') is not null`,
   isAnyOf: (column, ids) => sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`,
 };
 
 const postgresValues: ValueDialect = {
-  setpointHasValue: sql<SqlBool>`(snapshot_value.setpoint_value::jsonb ->> 'value') is not null`,
+  setpointHasValue: sql<SqlBool>`(snapshot_value.setpoint_value::jsonb ->> 0) is not null`,
   isAnyOf: (column, ids) => sql<SqlBool>`${sql.ref(column)} = any(${[...ids]}::text[])`,
 };
 

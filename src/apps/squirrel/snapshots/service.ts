@@ -12,6 +12,7 @@ import { createTagRepo, type TagWithGroup } from '../tags/repo.ts';
 import { captureAddresses, captureValues, type CapturedPv, type ProgressReporter } from './capture.ts';
 import { createSnapshotRepo, type RestoreRow, type SnapshotRow, type SnapshotValueRow, type SnapshotValueWithPv } from './repo.ts';
 import type { RestoreTarget } from './restore.ts';
+import { decodeSide, decodeSideValue, encodeSide } from './storedSide.ts';
 
 export interface SnapshotSummary {
   id: string;
@@ -88,10 +89,6 @@ export function summaryOf(row: SnapshotRow): SnapshotSummary {
   };
 }
 
-function parseSide(json: string | null): EpicsValue | null {
-  return json === null ? null : (JSON.parse(json) as EpicsValue);
-}
-
 /** read_only and tolerances come from the current PV, or the stored copies once it is deleted */
 function currentPvFields(row: SnapshotValueWithPv): Pick<SnapshotValueView, 'read_only' | 'abs_tolerance' | 'rel_tolerance'> {
   return {
@@ -165,8 +162,8 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
     const rows = await repo.values(snapshotId, window);
     const tagsOf = await tagsOfRows(rows);
     return rows.map((row: SnapshotValueWithPv) => {
-      const setpoint = parseSide(row.setpoint_value);
-      const readback = parseSide(row.readback_value);
+      const setpoint = decodeSide(row.setpoint_value);
+      const readback = decodeSide(row.readback_value);
       return {
         pv_id: row.pv_id,
         pv_name: row.pv_name,
@@ -228,8 +225,8 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
           pv_name: pv.setpoint_address ?? pv.readback_address ?? pv.config_address ?? '',
           setpoint_name: pv.setpoint_address,
           readback_name: pv.readback_address,
-          setpoint_value: setpoint ? JSON.stringify(setpoint) : null,
-          readback_value: readback ? JSON.stringify(readback) : null,
+          setpoint_value: setpoint ? encodeSide(setpoint) : null,
+          readback_value: readback ? encodeSide(readback) : null,
           status: setpoint?.status ?? null,
           severity: setpoint?.severity ?? null,
           timestamp: setpoint?.timestamp ?? null,
@@ -300,7 +297,7 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
         pv_id: row.pv_id,
         pv_name: row.pv_name,
         setpoint_name: row.setpoint_name,
-        setpoint_value: parseSide(row.setpoint_value)?.value ?? null,
+        setpoint_value: decodeSideValue(row.setpoint_value) ?? null,
         read_only: Boolean(row.read_only),
         abs_tolerance: row.abs_tolerance,
         rel_tolerance: row.rel_tolerance,

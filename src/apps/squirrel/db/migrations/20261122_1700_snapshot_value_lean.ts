@@ -1,4 +1,4 @@
-import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
+import { PostgresAdapter, sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
 
 /*
  * snapshot_value without the write costs that grew with history (spec §9 B1):
@@ -8,14 +8,25 @@ import { PostgresAdapter, sql, type Kysely, type Migration } from 'kysely';
  *   never reused, so a missing PV row is what marks a value's PV deleted (spec D13) when values are read.
  *   Neither a PV delete nor a snapshot insert then maintains a (pv_id, snapshot_id) index, into which
  *   each snapshot's 40,000 inserts land all over once it holds a few snapshots.
+ * - each stored side (setpoint_value, readback_value) becomes a JSON array without key names (see
+ *   snapshots/storedSide.ts): `[value, status, severity, timestamp, units, precision, upper_ctrl_limit,
+ *   lower_ctrl_limit, connected]`, plus `enum_strs` when present.
  * The table is rebuilt (SQLite cannot drop a foreign key in place); existing values keep their order.
  */
 
-const CARRIED_COLUMNS = sql.raw(
-  ['snapshot_id', 'pv_id', 'pv_name', 'setpoint_name', 'readback_name', 'setpoint_value', 'readback_value', 'status', 'severity', 'timestamp', 'read_only', 'abs_tolerance', 'rel_tolerance', 'tags']
-    .map((c) => `"${c}"`)
-    .join(', '),
-);
+const KEPT_COLUMNS = ['snapshot_id', 'pv_id', 'pv_name', 'setpoint_name', 'readback_name', 'status', 'severity', 'timestamp', 'read_only', 'abs_tolerance', 'rel_tolerance', 'tags'];
+const SIDE_FIELDS = ['value', 'status', 'severity', 'timestamp', 'units', 'precision', 'upper_ctrl_limit', 'lower_ctrl_limit', 'connected'];
+
+/** a side stored as a JSON object, as the positional array; SQL null stays null */
+function sideAsArray(column: string, postgres: boolean): RawBuilder<unknown> {
+  const field = (name: string) => (postgres ? `${column}::jsonb -> '${name}'` : `${column} -> '$.${name}'`);
+  const array = postgres ? 'jsonb_build_array' : 'json_array';
+  const fields = SIDE_FIELDS.map(field).join(', ');
+  const asText = postgres ? '::text' : '';
+  return sql.raw(`case when ${column} is null then null
+    when ${field('enum_strs')} is null then (${array}(${fields}))${asText}
+    else (${array}(${fields}, ${field('enum_strs')}))${asText} end`);
+}
 
 export const snapshotValueLean: Migration = {
   async up(db: Kysely<unknown>) {
@@ -41,7 +52,10 @@ export const snapshotValueLean: Migration = {
       .addPrimaryKeyConstraint('snapshot_value_seq_pk', ['seq'])
       .addForeignKeyConstraint('snapshot_value_snapshot_fk', ['snapshot_id'], 'snapshot', ['id'], (c) => c.onDelete('cascade'))
       .execute();
-    await sql`insert into snapshot_value_lean (${CARRIED_COLUMNS}) select ${CARRIED_COLUMNS} from snapshot_value order by snapshot_id, seq`.execute(db);
+    const kept = sql.raw(KEPT_COLUMNS.map((c) => `"${c}"`).join(', '));
+    await sql`insert into snapshot_value_lean (${kept}, setpoint_value, readback_value)
+      select ${kept}, ${sideAsArray('setpoint_value', postgres)}, ${sideAsArray('readback_value', postgres)}
+      from snapshot_value order by snapshot_id, seq`.execute(db);
     await db.schema.dropTable('snapshot_value').execute();
     await db.schema.alterTable('snapshot_value_lean').renameTo('snapshot_value').execute();
     await db.schema.createIndex('snapshot_value_name_idx').on('snapshot_value').columns(['snapshot_id', 'pv_name']).execute();
