@@ -224,26 +224,41 @@ export function createOutbound(options: OutboundOptions): Outbound {
     });
   }
 
+  /** Each target's backlog is counted once, then kept up to date here: a burst costs one count per target. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const enqueue = async (delivery: NewDelivery, transaction?: Kysely<any>): Promise<OutboundDelivery | undefined> => {
-    const row = newRow(delivery, Date.now());
+  const enqueueAll = async (deliveries: readonly NewDelivery[], transaction?: Kysely<any>): Promise<Array<OutboundDelivery | undefined>> => {
+    const now = Date.now();
+    const rows = deliveries.map((delivery) => newRow(delivery, now));
     const store = transaction ? createOutboundRepository(transaction, waiting) : repository;
-    if (delivery.backlogLimit !== undefined && (await store.backlog(delivery.target)) >= delivery.backlogLimit) return undefined;
-    await store.insert(row);
+    const backlogs = new Map<string, number>();
+    for (const { target, backlogLimit } of deliveries) {
+      if (backlogLimit !== undefined && !backlogs.has(target)) backlogs.set(target, await store.backlog(target));
+    }
+    const accepted = rows.map((row, i) => {
+      const { backlogLimit } = deliveries[i]!;
+      if (backlogLimit === undefined) return row;
+      const backlog = backlogs.get(row.target)!;
+      if (backlog >= backlogLimit) return undefined;
+      backlogs.set(row.target, backlog + 1);
+      return row;
+    });
+    await store.insertMany(accepted.filter((row) => row !== undefined));
     if (!transaction) wake();
-    return asDelivery(row);
+    return accepted.map((row) => row && asDelivery(row));
   };
 
   return {
     // Only a delivery with a backlog limit can come back undefined, as the overloads say.
-    enqueue: enqueue as Outbound['enqueue'],
+    enqueue: (async (delivery: NewDelivery, transaction) => (await enqueueAll([delivery], transaction))[0]) as Outbound['enqueue'],
+
+    enqueueAll,
 
     wake,
 
     async deliverNow(delivery) {
       // Born claimed and counted, so the background pump leaves the first attempt to this call.
       const row = { ...newRow(delivery, Date.now() + leaseMs), attempts: 1 };
-      await repository.insert(row);
+      await repository.insertMany([row]);
       return attempt(row);
     },
 
@@ -277,7 +292,7 @@ export function createOutbound(options: OutboundOptions): Outbound {
         headers: original.headers,
         signing: original.signing,
       };
-      await repository.insert(row);
+      await repository.insertMany([row]);
       wake();
       return asDelivery(row);
     },

@@ -90,6 +90,12 @@ export interface Outbound {
   enqueue(delivery: NewDelivery & { backlogLimit?: undefined }, transaction?: Kysely<any>): Promise<OutboundDelivery>;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   enqueue(delivery: NewDelivery, transaction?: Kysely<any>): Promise<OutboundDelivery | undefined>;
+  /**
+   * enqueue() for many deliveries at once, in one insert; each backlog limit counts the deliveries
+   * accepted before it in the list. Answers in the same order, undefined where a limit skipped one.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  enqueueAll(deliveries: readonly NewDelivery[], transaction?: Kysely<any>): Promise<Array<OutboundDelivery | undefined>>;
   /** looks for due deliveries now instead of at the next poll */
   wake(): void;
   /** stores and makes the first attempt at once (test buttons); retries, if any, follow in the background */

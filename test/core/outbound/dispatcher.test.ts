@@ -417,6 +417,20 @@ describe('outbound dispatcher with an app policy (failed while retrying, then de
     assert.ok(await capped('{"n":4}'), 'accepted again once the backlog drained');
   });
 
+  it('enqueueAll answers in order, counting the deliveries it accepts toward each target\'s backlog limit', async () => {
+    const { receiver, outbound } = await setup(() => ({ status: 200 }), { policy });
+    await outbound.enqueue({ ...webhook(receiver, { target: 'stream', payload: '{"n":0}' }), backlogLimit: 3 });
+    const reading = (n: number, target = 'stream') => ({ ...webhook(receiver, { target, payload: `{"n":${n}}` }), backlogLimit: 3 });
+    const answers = await outbound.enqueueAll([reading(1), reading(2), reading(1, 'other'), reading(3), webhook(receiver, { target: 'stream', payload: '{"alert":true}' })]);
+    assert.deepEqual(
+      answers.map((delivery) => delivery?.payload),
+      ['{"n":1}', '{"n":2}', '{"n":1}', undefined, '{"alert":true}'],
+      'the third reading for stream is over its limit; a delivery without a limit is always queued',
+    );
+    assert.equal((await outbound.list({ target: 'stream' })).total, 4);
+    assert.deepEqual(await outbound.enqueueAll([]), []);
+  });
+
   it('attempts higher priority deliveries first', async () => {
     const { receiver, outbound } = await setup(() => ({ status: 200 }), { policy, concurrency: 1 });
     await outbound.enqueue(webhook(receiver, { payload: '{"n":"low-1"}' }));

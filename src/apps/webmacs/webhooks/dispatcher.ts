@@ -59,9 +59,9 @@ export class WebhookDispatcher {
 
   /**
    * Fire and forget: failures are logged, never surfaced to the request that caused them. The emits
-   * of one tick (the sensor.reading of every event in an ingested batch) share one transaction: one
-   * commit instead of one per event keeps the write-ahead log, and with it the checkpoints that
-   * stall ingestion, from growing with the number of webhooks (P7).
+   * of one tick (the sensor.reading of every event in an ingested batch) are queued in one short
+   * transaction with one insert: one commit instead of one per event keeps the write-ahead log, and
+   * with it the checkpoints that stall ingestion, from growing with the number of webhooks (P7).
    */
   emit(type: WebhookEventType, fields: PayloadFields): void {
     if (this.queued.length === 0) queueMicrotask(() => this.commitQueued());
@@ -72,10 +72,7 @@ export class WebhookDispatcher {
     const emits = this.queued;
     this.queued = [];
     this.options.database
-      .transaction(async (trx) => {
-        const enabled = await this.options.repo.enabled(trx);
-        for (const { type, fields } of emits) await this.fanOut(trx, enabled, type, fields);
-      })
+      .transaction((trx) => this.fanOut(trx, emits))
       .then(() => this.options.outbound.wake())
       .catch((err: unknown) => this.options.logger.error({ err, types: [...new Set(emits.map((e) => e.type))] }, 'webhook fan-out failed'));
   }
@@ -85,21 +82,21 @@ export class WebhookDispatcher {
    * poll picks them up once committed. Returns how many were queued.
    */
   async emitWithin(trx: Transaction<WebmacsDatabase>, type: WebhookEventType, fields: PayloadFields): Promise<number> {
-    return this.fanOut(trx, await this.options.repo.enabled(trx), type, fields);
+    return this.fanOut(trx, [{ type, fields }]);
   }
 
-  private async fanOut(trx: Transaction<WebmacsDatabase>, enabled: readonly WebhookRow[], type: WebhookEventType, fields: PayloadFields): Promise<number> {
-    const targets = enabled.filter((webhook) => (JSON.parse(webhook.events) as string[]).includes(type));
-    if (targets.length === 0) return 0;
-    const { time, ...rest } = fields;
-    const payload = JSON.stringify({ type, time: isoOffset(time), ...rest });
-    let queued = 0;
-    for (const webhook of targets) {
+  private async fanOut(trx: Transaction<WebmacsDatabase>, emits: ReadonlyArray<{ type: WebhookEventType; fields: PayloadFields }>): Promise<number> {
+    const enabled = (await this.options.repo.enabled(trx)).map((webhook) => ({ webhook, events: JSON.parse(webhook.events) as string[] }));
+    const deliveries: NewDelivery[] = [];
+    for (const { type, fields } of emits) {
+      const { time, ...rest } = fields;
+      const payload = JSON.stringify({ type, time: isoOffset(time), ...rest });
       const backlogLimit = type === 'sensor.reading' ? this.options.maxPending : undefined;
-      const delivery = await this.options.outbound.enqueue({ ...this.delivery(webhook, type, payload), backlogLimit }, trx);
-      if (delivery) queued += 1;
-      else this.options.dropped.inc();
+      for (const { webhook, events } of enabled) if (events.includes(type)) deliveries.push({ ...this.delivery(webhook, type, payload), backlogLimit });
     }
+    if (deliveries.length === 0) return 0;
+    const queued = (await this.options.outbound.enqueueAll(deliveries, trx)).filter((delivery) => delivery !== undefined).length;
+    this.options.dropped.inc(deliveries.length - queued);
     return queued;
   }
 
