@@ -242,6 +242,9 @@ describe('squirrel PV search equals a naive substring filter (spec §3.2 search,
 
   it('a term that matches nothing gives an empty page, and a garbled cursor is still 400 invalid_cursor', async () => {
     assert.deepEqual(await walk({ query: 'no-such-pv-anywhere' }, 10), []);
+    // an empty tag list is a tag filter no PV passes, as before tag-driven walks
+    assert.deepEqual(await walk({ tag_ids: '' }, 10), []);
+    assert.deepEqual(await walk({ tag_ids: ',', tagFilters: JSON.stringify({ [groups[0]!.id]: groups[0]!.tagIds }) }, 10), []);
     const res = await sq.call('GET', '/v1/pvs/paged?query=abc&cursor=not-a-cursor');
     assert.deepEqual([res.statusCode, res.json().code], [400, 'invalid_cursor']);
   });

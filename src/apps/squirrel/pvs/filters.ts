@@ -141,7 +141,7 @@ export function pvFilters(db: Kysely<SquirrelDb>) {
       if (!sets.length || filter.devices !== undefined) return { kind: 'walk' };
       if (filter.term !== undefined && (await dialect.termIsRare(db, filter.term))) return { kind: 'indexed' };
       const [driver, ...others] = [...sets].sort((a, b) => a.length - b.length);
-      const tagIds = unique(driver!);
+      const tagIds = unique(nonEmpty(driver!));
       if (tagIds.length > MERGED_TAGS) return { kind: 'walk' };
       return { kind: 'links', tagIds, rest: { ...(filter.term !== undefined ? { term: filter.term } : {}), tagGroups: others } };
     },
