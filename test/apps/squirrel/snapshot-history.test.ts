@@ -154,7 +154,7 @@ describe('squirrel snapshot_value rebuild (migration 20261122_1700, spec §7)', 
         .values([
           { ...value('s2', 1, 'p2', 'M:2:SP'), readback_value: JSON.stringify(enumSide) },
           { ...value('s1', 1, null, 'M:0:SP'), setpoint_value: JSON.stringify(disconnected) },
-          value('s2', 0, 'p1', 'M:1:SP'),
+          { ...value('s2', 0, 'p1', 'M:1:SP'), setpoint_value: JSON.stringify(disconnected) },
           value('s1', 0, 'p1', 'M:1:SP'),
         ])
         .execute();
@@ -164,9 +164,11 @@ describe('squirrel snapshot_value rebuild (migration 20261122_1700, spec §7)', 
       const rows = await test.database.db.selectFrom('snapshot_value').select(['seq', 'snapshot_id', 'pv_id', 'setpoint_value', 'readback_value']).orderBy('seq').execute();
       assert.deepEqual(
         rows.map((r) => [r.snapshot_id, r.pv_id, decodeSide(r.setpoint_value), decodeSide(r.readback_value)]),
-        [['s1', 'p1', side(0), null], ['s1', null, disconnected, null], ['s2', 'p1', side(0), null], ['s2', 'p2', side(1), enumSide]],
+        [['s1', 'p1', side(0), null], ['s1', null, disconnected, null], ['s2', 'p1', disconnected, null], ['s2', 'p2', side(1), enumSide]],
       );
       assert.ok(rows.every((r) => Array.isArray(JSON.parse(r.setpoint_value!))));
+      // a converted side without a value is not written by a restore
+      assert.equal(await createSnapshotRepo(test.database.db as Kysely<SquirrelDb>).countWritable('s2', {}), 1);
 
       const squirrelDb = test.database.db as Kysely<SquirrelDb>;
       await squirrelDb.deleteFrom('pv').where('id', '=', 'p1').execute();

@@ -52,21 +52,20 @@ const STORED_COLUMNS = VALUE_COLUMNS.map((c) => `snapshot_value.${c.name}` as co
 
 const CURRENT_PV_COLUMNS = ['pv.id as pv_id', 'pv.read_only as pv_read_only', 'pv.abs_tolerance as pv_abs_tolerance', 'pv.rel_tolerance as pv_rel_tolerance'] as const;
 
-/** Where the dialects differ in the value queries: JSON inside the text column, and long id lists. */
+/** the stored setpoint side holds a value: a null one is stored as `[null,…` (storedSide.ts), so no JSON is parsed */
+const setpointHasValue = sql<SqlBool>`substr(snapshot_value.setpoint_value, 1, 6) <> '[null,'`;
+
+/** Where the dialects differ in the value queries: testing a column against a long id list. */
 interface ValueDialect {
-  /** the stored setpoint side holds a value (its first element, see storedSide.ts, is not JSON null) */
-  setpointHasValue: Expression<SqlBool>;
   /** `column` is one of `ids`, however many (SQLite binds at most 32,766 parameters) */
   isAnyOf(column: string, ids: readonly string[]): Expression<SqlBool>;
 }
 
 const sqliteValues: ValueDialect = {
-  setpointHasValue: sql<SqlBool>`json_extract(snapshot_value.setpoint_value, '$[0]') is not null`,
   isAnyOf: (column, ids) => sql<SqlBool>`${sql.ref(column)} in (select value from json_each(${JSON.stringify(ids)}))`,
 };
 
 const postgresValues: ValueDialect = {
-  setpointHasValue: sql<SqlBool>`(snapshot_value.setpoint_value::jsonb ->> 0) is not null`,
   isAnyOf: (column, ids) => sql<SqlBool>`${sql.ref(column)} = any(${[...ids]}::text[])`,
 };
 
@@ -174,7 +173,7 @@ export function createSnapshotRepo(db: Kysely<SquirrelDb>) {
         .where('snapshot_value.snapshot_id', '=', snapshotId)
         .where('pv.read_only', '=', false)
         .where('snapshot_value.setpoint_name', 'is not', null)
-        .where(dialect.setpointHasValue)
+        .where(setpointHasValue)
         .$if(selection.pvIds !== undefined || selection.tagIds !== undefined, (q) => q.where(selectedByCurrentPv(selection)))
         .executeTakeFirstOrThrow();
       return Number(row.writes);

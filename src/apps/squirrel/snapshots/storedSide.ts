@@ -3,9 +3,10 @@ import type { EpicsValue } from '../live/values.ts';
 /*
  * How one side (setpoint or readback) of a snapshot value is stored: a JSON array
  * `[value, status, severity, timestamp, units, precision, upper_ctrl_limit, lower_ctrl_limit, connected]`,
- * with `enum_strs` appended for enum PVs. The value comes first, so SQL tests it as `$[0]`. Key names
- * would make up over half of every stored side; without them a 40,000-PV snapshot writes about 8 MB less
- * (spec §9 B1) and reads parse faster. Migration 20261122_1700 rewrote the sides stored before as objects.
+ * with `enum_strs` appended for enum PVs. The value comes first: a side without one starts with `[null,`,
+ * which SQL tests without parsing JSON (snapshots/repo.ts). Key names would make up over half of every
+ * stored side; without them a 40,000-PV snapshot writes about 8 MB less (spec §9 B1) and reads parse
+ * faster. Migration 20261122_1700 rewrote the sides stored before as objects.
  */
 
 type StoredSide = [unknown, number, number, string | null, string | null, number | null, number | null, number | null, boolean, string[]?];
