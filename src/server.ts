@@ -106,6 +106,8 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
     bodyLimit: config.BURROW_BODY_LIMIT,
     trustProxy: config.BURROW_TRUST_PROXY,
     forceCloseConnections: 'idle',
+    // Fastify builds its "incoming request"/"request completed" entries even when the level drops them.
+    disableRequestLogging: !logger.isLevelEnabled('info'),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
   });

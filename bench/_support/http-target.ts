@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import Database from 'better-sqlite3';
-import Fastify from 'fastify';
+import Fastify, { type FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { defineApp } from '../../src/core/app.ts';
 import { prepareQuery } from '../../src/core/db/index.ts';
@@ -22,6 +22,8 @@ interface BenchSchema {
   api_keys: { token_hash: string; name: string };
   items: { id: number; name: string; value: number };
 }
+
+type CallerRequest = FastifyRequest & { caller: { name: string } };
 
 const mode = process.argv[2];
 
@@ -88,21 +90,20 @@ async function burrow(): Promise<{ url: string; token: string }> {
         bus: ctx.bus,
         topic: 'bench.keys.invalidate',
       });
-      const callers = new WeakMap<object, { name: string }>();
-      scope.addHook('onRequest', async (request) => {
+      // Each route names its key check as a route hook, so no request reads route options to choose one.
+      scope.decorateRequest('caller', null);
+      const authenticate = (check: (key: string) => Promise<{ name: string } | undefined>) => async (request: FastifyRequest) => {
         const key = request.headers['x-api-key'];
-        let found: { name: string } | undefined;
-        if (typeof key === 'string') {
-          const checkedInDatabase = (request.routeOptions.config as { keyCheck?: 'database' }).keyCheck === 'database';
-          found = checkedInDatabase ? (await findKey(ctx.database, { hash: hashToken(key) })).rows[0] : await keys.verify(key);
-        }
+        const found = typeof key === 'string' ? await check(key) : undefined;
         if (!found) throw new AppError(401, 'invalid_api_key', 'Missing or invalid API key');
-        callers.set(request, found);
-      });
-      const me = async (request: object) => ({ key: callers.get(request)!.name, authenticated: true });
-      scope.get('/bench/me', me);
-      scope.get('/bench/me-db', { config: { keyCheck: 'database' } }, me);
-      scope.get('/bench/items', async () => (await listItems(ctx.database, {})).rows);
+        (request as CallerRequest).caller = found;
+      };
+      const throughCache = authenticate((key) => keys.verify(key));
+      const throughDatabase = authenticate(async (key) => (await findKey(ctx.database, { hash: hashToken(key) })).rows[0]);
+      const me = async (request: FastifyRequest) => ({ key: (request as CallerRequest).caller.name, authenticated: true });
+      scope.get('/bench/me', { onRequest: throughCache }, me);
+      scope.get('/bench/me-db', { onRequest: throughDatabase }, me);
+      scope.get('/bench/items', { onRequest: throughCache }, async () => (await listItems(ctx.database, {})).rows);
     },
   });
   const dataDir = benchDataDir();

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import type { BurrowApp } from '../../src/core/app.ts';
 import { createServer, type BurrowServer } from '../../src/server.ts';
 import { dropSchema, testDatabaseUrl, testRedisUrl, uniqueName } from './db.ts';
@@ -18,6 +19,7 @@ export interface TestServerOptions {
   /** share the databases of an earlier server (a restart or a second instance) */
   reuse?: { dataDir: string; schemas: Map<string, string> };
   announce?: (appId: string, message: string) => void;
+  logger?: Logger;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function startTestServer(
     apps,
     demo: options.demo,
     announce: options.announce ?? (() => {}),
+    logger: options.logger,
     env: {
       BURROW_DATA_DIR: dataDir,
       BURROW_PORT: '0',

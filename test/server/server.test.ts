@@ -7,6 +7,7 @@ import { createNotesApp } from '../helpers/testApp.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { testRedisUrl } from '../helpers/db.ts';
 import { defineApp } from '../../src/core/app.ts';
+import { captureLogger } from '../core/events/capture-logger.ts';
 
 const otherApp = defineApp({
   id: 'other',
@@ -87,9 +88,45 @@ describe('server composition: apps mount side by side on one port', () => {
     assert.match(res.body, /burrow_jobs\{/);
   });
 
+  it('/metrics counts each request once: matched by route pattern, unmatched by the app owning the URL', async () => {
+    const count = async (labels: string) => {
+      const body = (await t.server.fastify.inject({ method: 'GET', url: '/metrics' })).body;
+      const line = body.split('\n').find((l) => l.startsWith(`burrow_http_request_duration_seconds_count{${labels}}`));
+      return line ? Number(line.split(' ').at(-1)) : 0;
+    };
+    const matched = 'app="notes",method="GET",route="/notes",status_code="200"';
+    const head = 'app="notes",method="HEAD",route="/notes",status_code="200"';
+    const unmatched = 'app="notes",method="GET",route="unmatched",status_code="404"';
+    const before = { matched: await count(matched), head: await count(head), unmatched: await count(unmatched) };
+    await t.server.fastify.inject({ method: 'GET', url: '/notes' });
+    await t.server.fastify.inject({ method: 'GET', url: '/notes' });
+    await t.server.fastify.inject({ method: 'HEAD', url: '/notes' });
+    await t.server.fastify.inject({ method: 'GET', url: '/notes/no/such/thing' });
+    assert.equal(await count(matched), before.matched + 2);
+    assert.equal(await count(head), before.head + 1);
+    assert.equal(await count(unmatched), before.unmatched + 1);
+  });
+
   it('/ lists the enabled apps', async () => {
     const body = (await t.server.fastify.inject({ method: 'GET', url: '/' })).json();
     assert.deepEqual(body.apps.map((a: { id: string }) => a.id), ['notes', 'other']);
+  });
+});
+
+describe('request logging', () => {
+  it('logs each request at info level (the entries are only skipped when the level drops them)', async () => {
+    const { logger, records } = captureLogger();
+    const t = await startTestServer([createNotesApp()], { logger });
+    try {
+      await t.server.fastify.inject({ method: 'GET', url: '/notes' });
+    } finally {
+      await t.dispose();
+    }
+    const completed = records.find((r) => r.msg === 'request completed');
+    assert.ok(completed, 'info level records finished requests');
+    assert.equal((completed.res as { statusCode: number }).statusCode, 200);
+    assert.equal(typeof completed.reqId, 'string');
+    assert.ok(records.some((r) => r.msg === 'incoming request'));
   });
 });
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onResponseHookHandler } from 'fastify';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type MetricValueWithName } from 'prom-client';
 
 type HttpLabels = { app: string; method: string; route: string; status_code: string };
@@ -122,23 +122,43 @@ export class PlatformMetrics {
 
 /** Latency of every request, labelled by the app owning the URL and the route pattern (never the raw URL). */
 export function instrumentHttp(fastify: FastifyInstance, metrics: PlatformMetrics, appOf: (url: string) => string): void {
-  // The series per (app, method, route, status) is resolved once and reused: the hook stays cheap.
-  const series = new Map<string, LatencySeries>();
+  const seriesFor = (app: string, method: string, route: string) => {
+    // Resolved once per status code and reused: the per-request cost is one small-map lookup.
+    const byStatus = new Map<number, LatencySeries>();
+    return (statusCode: number) => {
+      let series = byStatus.get(statusCode);
+      if (!series) {
+        series = metrics.httpDuration.labels({ app, method, route, status_code: String(statusCode) });
+        byStatus.set(statusCode, series);
+      }
+      return series;
+    };
+  };
+  // A matched route gets a hook of its own that already knows its pattern and app: reading them per
+  // request (`request.routeOptions` builds a fresh object on every access) was most of this hook's cost.
+  fastify.addHook('onRoute', (route) => {
+    const pattern = route.url ?? route.path;
+    const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
+    const series = seriesFor(appOf(pattern), method, pattern);
+    const record: onResponseHookHandler = (_request, reply, done) => {
+      series(reply.statusCode).observe(reply.elapsedTime / 1000);
+      done();
+    };
+    route.onResponse = [...(route.onResponse === undefined ? [] : [route.onResponse].flat()), record];
+  });
+  // Requests no route matched are told apart by the app owning their URL.
+  const unmatched = new Map<string, ReturnType<typeof seriesFor>>();
   fastify.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url;
-    // A route pattern belongs to one app; unmatched requests are told apart by the app owning their URL.
-    const key = `${request.method} ${reply.statusCode} ${route ?? `unmatched ${appOf(request.url)}`}`;
-    let child = series.get(key);
-    if (!child) {
-      child = metrics.httpDuration.labels({
-        app: appOf(request.url),
-        method: request.method,
-        route: route ?? 'unmatched',
-        status_code: String(reply.statusCode),
-      });
-      series.set(key, child);
+    if (request.is404) {
+      const app = appOf(request.url);
+      const key = `${app} ${request.method}`;
+      let series = unmatched.get(key);
+      if (!series) {
+        series = seriesFor(app, request.method, 'unmatched');
+        unmatched.set(key, series);
+      }
+      series(reply.statusCode).observe(reply.elapsedTime / 1000);
     }
-    child.observe(reply.elapsedTime / 1000);
     done();
   });
 }

@@ -85,6 +85,19 @@ test('the cache stays within maxEntries', async () => {
   assert.equal(table.lookups, 50, 'the newest entries are the ones kept');
 });
 
+test('invalidation by hash finds entries kept under the token, also after evictions', async () => {
+  const table = keyTable({ tok_a: 'alice', tok_b: 'bob', tok_c: 'carol' });
+  const cache = createCredentialCache({ lookup: table.lookup, ttlMs: 60_000, maxEntries: 2 });
+  for (const token of ['tok_a', 'tok_b', 'tok_c']) await cache.verify(token); // tok_a is evicted
+  cache.invalidate(hashToken('tok_a'));
+  assert.equal(cache.size, 2, 'an evicted token has nothing left to forget');
+  table.rows.delete(hashToken('tok_c'));
+  cache.invalidate(hashToken('tok_c'));
+  assert.equal(await cache.verify('tok_c'), undefined);
+  assert.equal(await cache.verify('tok_b'), 'bob');
+  assert.equal(table.lookups, 4, 'tok_b stayed cached throughout');
+});
+
 test('a failing lookup propagates and is retried on the next request', async () => {
   let fail = true;
   const cache = createCredentialCache({
