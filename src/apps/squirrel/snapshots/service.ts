@@ -216,8 +216,8 @@ export function createSnapshotService(deps: { database: AppDatabase<SquirrelDb>;
       };
       let nullValues = 0;
       const rows: SnapshotValueRow[] = pvs.map((pv) => {
-        const setpoint = pv.setpoint_address ? (capture.values.get(pv.setpoint_address) ?? null) : null;
-        const readback = pv.readback_address ? (capture.values.get(pv.readback_address) ?? null) : null;
+        const setpoint = pv.setpoint_address ? (capture.valueOf(pv.setpoint_address) ?? null) : null;
+        const readback = pv.readback_address ? (capture.valueOf(pv.readback_address) ?? null) : null;
         if ((setpoint ?? readback)?.value === null) nullValues += 1;
         return {
           snapshot_id: snapshot.id,
