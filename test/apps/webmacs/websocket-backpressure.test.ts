@@ -76,9 +76,15 @@ describe('webmacs stream backpressure at the default 1 MiB (spec §3.15, §8)', 
     await once(lines, 'line');
     const healthy = await open(`${base.replace(/^http/, 'ws')}/ws/datapoints/stream?token=${operator}`);
     let healthyBatches = 0;
-    healthy.socket.on('message', (data) => {
-      if (JSON.parse(data.toString()).type === 'datapoints_batch') healthyBatches += 1;
-    });
+    // sent once the server has added the socket to the stream, so it misses no broadcast
+    const subscribed = new Promise<void>((resolve) =>
+      healthy.socket.on('message', (data) => {
+        const { type } = JSON.parse(data.toString()) as { type: string };
+        if (type === 'connected') resolve();
+        if (type === 'datapoints_batch') healthyBatches += 1;
+      }),
+    );
+    await subscribed;
     // ~80 KB per broadcast; 20 of them are well past the limit
     const batch = { datapoints: Array.from({ length: 500 }, (_, i) => ({ value: i / 1000, event_public_id: event })) };
     for (let sent = 0; sent < 20; sent++) await wm.request({ method: 'POST', url: '/api/v1/datapoints/batch', token: operator, payload: batch });
