@@ -22,7 +22,19 @@ export function isoMicros(unixSeconds: number | null | undefined): string | null
   if (unixSeconds === null || unixSeconds === undefined) return null;
   const whole = Math.floor(unixSeconds);
   const micros = Math.min(999_999, Math.round((unixSeconds - whole) * 1e6));
-  return `${new Date(whole * 1000).toISOString().slice(0, 19)}.${String(micros).padStart(6, '0')}Z`;
+  return `${secondPrefix(whole)}.${String(micros).padStart(6, '0')}Z`;
+}
+
+// Values captured together mostly share their second: a snapshot of 40,000 PVs formats a handful of
+// distinct seconds, so the Date formatting is done once per second rather than once per value.
+let lastWhole = Number.NaN;
+let lastPrefix = '';
+function secondPrefix(whole: number): string {
+  if (whole !== lastWhole) {
+    lastPrefix = new Date(whole * 1000).toISOString().slice(0, 19);
+    lastWhole = whole;
+  }
+  return lastPrefix;
 }
 
 function stampSeconds(stamp: EpicsTimeStamp | null): number | null {
