@@ -57,13 +57,13 @@ export interface SnapshotTable {
 
 export interface SnapshotValueTable {
   snapshot_id: string;
-  /** position in the capture; with snapshot_id the key (values have no public id) */
+  /** the row's own key, in capture order (values have no public id); a PV deleted later has no pv row */
   seq: number;
   pv_id: string | null;
   pv_name: string;
   setpoint_name: string | null;
   readback_name: string | null;
-  /** JSON of the EPICS value, or null when that side has no address */
+  /** the side as a JSON array (snapshots/storedSide.ts), or null when that side has no address */
   setpoint_value: string | null;
   readback_value: string | null;
   status: number | null;
