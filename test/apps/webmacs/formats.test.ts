@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { datapointPublicId, datapointRowId, ID_PREFIXES, isPublicId, newPublicId } from '../../../src/apps/webmacs/ids.ts';
 import { isoOffset, isoZ, parseInputDatetime } from '../../../src/apps/webmacs/time.ts';
 
@@ -30,6 +31,24 @@ describe('webmacs ids and time formats (spec §2.1, D6, D33)', () => {
     assert.equal(isoZ(Date.UTC(2025, 0, 1) * 1000), '2025-01-01T00:00:00Z');
     assert.equal(isoOffset(Date.UTC(2025, 0, 15, 14, 30) * 1000 + 5), '2025-01-15T14:30:00.000005+00:00');
     assert.equal(isoOffset(Date.UTC(2025, 0, 1) * 1000), '2025-01-01T00:00:00+00:00');
+  });
+
+  it('rendered times agree with toISOString for any instant, in any order (the per-day cache is never stale)', () => {
+    const yearTenThousandMicros = 253_402_300_800_000_000;
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -yearTenThousandMicros, max: yearTenThousandMicros + 10 ** 12 }), { minLength: 1, maxLength: 20 }), (times) => {
+        for (const micros of times) {
+          const millis = Math.floor(micros / 1000);
+          const fraction = ((micros % 1_000_000) + 1_000_000) % 1_000_000;
+          const whole = new Date(millis).toISOString().slice(0, 19);
+          assert.equal(isoZ(micros), fraction === 0 ? `${whole}Z` : `${whole}.${String(fraction).padStart(6, '0')}Z`);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+    assert.equal(isoZ(Date.UTC(2025, 0, 15, 23, 59, 59) * 1000), '2025-01-15T23:59:59Z');
+    assert.equal(isoZ(Date.UTC(2025, 0, 16) * 1000 - 1), '2025-01-15T23:59:59.999999Z');
+    assert.equal(isoZ(-1), '1969-12-31T23:59:59.999999Z');
   });
 
   it('input datetimes accept Z, offsets and naive values (as UTC) to the microsecond; junk is undefined', () => {
