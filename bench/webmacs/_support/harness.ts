@@ -39,7 +39,7 @@ export interface ServerHandle {
  * environment, overridden by `env`). With DATABASE_URL in `env` (P8) webmacs lives in schema `webmacs`.
  */
 export async function startServer(env: Record<string, string> = {}, reuse?: { dataDir: string; env: NodeJS.ProcessEnv }): Promise<ServerHandle> {
-  const dataDir = reuse?.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-webmacs-'));
+  const dataDir = reuse?.dataDir ?? createDataDir();
   if (env.DATABASE_URL && !reuse) env = { ...env, DATABASE_URL: await freshPostgresDatabase(env.DATABASE_URL, path.basename(dataDir)) };
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -94,8 +94,22 @@ async function freshPostgresDatabase(url: string, suffix: string): Promise<strin
   return fresh.toString();
 }
 
+// A scenario's servers may hand their data to the next one (seed, then measure), so every data
+// directory lives until the bench process ends; each holds up to a few hundred MB of datapoints.
+const dataDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function createDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-bench-webmacs-'));
+  dataDirs.add(dir);
+  return dir;
+}
+
 export function removeDataDir(server: ServerHandle): void {
   fs.rmSync(server.dataDir, { recursive: true, force: true });
+  dataDirs.delete(server.dataDir);
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
