@@ -3,6 +3,7 @@
  * WebSocket messages, webhook payloads and CSV with `+00:00` (upstream isoformat(), D33). Both show six
  * fraction digits when the fraction is non-zero and none when it is zero.
  */
+import { utcSeconds } from '../../core/time.ts';
 
 const MICROS_PER_MS = 1000;
 const MICROS_PER_SECOND = 1_000_000;
@@ -12,33 +13,10 @@ export function nowMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * MICROS_PER_MS);
 }
 
-const MILLIS_PER_DAY = 86_400_000;
-/** year 10000: from there on toISOString writes six-digit years */
-const FOUR_DIGIT_YEARS_END_MS = 253_402_300_800_000;
-const TWO_DIGITS = Array.from({ length: 60 }, (_, n) => String(n).padStart(2, '0'));
-let cachedDay = Number.NaN;
-let cachedDayPrefix = '';
-
-/**
- * `YYYY-MM-DDTHH:MM:SS` of a time. A series answer renders tens of thousands of times, mostly of a few
- * days: the date is formatted once per day and the clock from a table (about 3× faster than toISOString each).
- */
-function wholeSeconds(millis: number): string {
-  if (millis < 0 || millis >= FOUR_DIGIT_YEARS_END_MS) return new Date(millis).toISOString().slice(0, 19);
-  const day = Math.floor(millis / MILLIS_PER_DAY);
-  if (day !== cachedDay) {
-    cachedDayPrefix = new Date(day * MILLIS_PER_DAY).toISOString().slice(0, 11);
-    cachedDay = day;
-  }
-  const secondOfDay = Math.floor((millis - day * MILLIS_PER_DAY) / 1000);
-  const hour = Math.floor(secondOfDay / 3600);
-  return `${cachedDayPrefix}${TWO_DIGITS[hour]}:${TWO_DIGITS[Math.floor(secondOfDay / 60) % 60]}:${TWO_DIGITS[secondOfDay % 60]}`;
-}
-
 function render(micros: number, suffix: string): string {
   const millis = Math.floor(micros / MICROS_PER_MS);
   const fraction = ((micros % MICROS_PER_SECOND) + MICROS_PER_SECOND) % MICROS_PER_SECOND;
-  const whole = wholeSeconds(millis);
+  const whole = utcSeconds(millis);
   return fraction === 0 ? `${whole}${suffix}` : `${whole}.${String(fraction).padStart(6, '0')}${suffix}`;
 }
 

@@ -1,6 +1,7 @@
 import { epicsStampToSeconds, type EpicsTimeStamp } from '../../../connectors/epics/ca/codec.ts';
 import { alarmStatusName } from '../../../connectors/epics/ca/constants.ts';
 import type { PvReading } from '../../../connectors/epics/index.ts';
+import { utcSeconds } from '../../../core/time.ts';
 import { jsonSafeValue, type CacheEntry } from './entry.ts';
 
 /** One side (setpoint or readback) of a snapshot value, as stored and served (spec §3.1 EPICS value). */
@@ -22,19 +23,7 @@ export function isoMicros(unixSeconds: number | null | undefined): string | null
   if (unixSeconds === null || unixSeconds === undefined) return null;
   const whole = Math.floor(unixSeconds);
   const micros = Math.min(999_999, Math.round((unixSeconds - whole) * 1e6));
-  return `${secondPrefix(whole)}.${String(micros).padStart(6, '0')}Z`;
-}
-
-// Values captured together mostly share their second: a snapshot of 40,000 PVs formats a handful of
-// distinct seconds, so the Date formatting is done once per second rather than once per value.
-let lastWhole = Number.NaN;
-let lastPrefix = '';
-function secondPrefix(whole: number): string {
-  if (whole !== lastWhole) {
-    lastPrefix = new Date(whole * 1000).toISOString().slice(0, 19);
-    lastWhole = whole;
-  }
-  return lastPrefix;
+  return `${utcSeconds(whole * 1000)}.${String(micros).padStart(6, '0')}Z`;
 }
 
 function stampSeconds(stamp: EpicsTimeStamp | null): number | null {
