@@ -57,6 +57,27 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 }
 
+const SOLO_REPEATS = 15;
+
+/**
+ * Each distinct request of the mix alone, one at a time: the server CPU it costs (median), slowest first.
+ * This names the request kinds that set the tail, which the mixed run cannot.
+ */
+async function slowestRequests(server: Awaited<ReturnType<typeof spawnSquirrelServer>>, mix: readonly string[]): Promise<{ path: string; cpu_ms: number }[]> {
+  const costs: { path: string; cpu_ms: number }[] = [];
+  for (const path of mix) {
+    const samples: number[] = [];
+    for (let i = 0; i < SOLO_REPEATS; i++) {
+      const before = await server.cpuMicros();
+      const res = await fetch(`${server.url}${path}`, { headers: { 'x-api-key': server.adminKey } });
+      await res.arrayBuffer();
+      samples.push(((await server.cpuMicros()) - before) / 1000);
+    }
+    costs.push({ path: decodeURIComponent(path), cpu_ms: Math.round(percentile(samples.sort((a, b) => a - b), 50) * 100) / 100 });
+  }
+  return costs.sort((a, b) => b.cpu_ms - a.cpu_ms);
+}
+
 export async function run(): Promise<void> {
   const server = await spawnSquirrelServer({ SQUIRREL_MONITOR_ENABLED: 'false', BURROW_LOG_LEVEL: 'silent' });
   const headers = { 'x-api-key': server.adminKey, 'content-type': 'application/json' };
@@ -159,7 +180,9 @@ export async function run(): Promise<void> {
       pass: p95 < 20 && p99 < 50 && errors === 0,
     };
     process.stdout.write(`${JSON.stringify(figures)}\n`);
-    recordResult('squirrel/b4-search', [JSON.stringify(figures)]);
+    const slowest = await slowestRequests(server, mix);
+    process.stdout.write(`slowest requests alone (server CPU ms, median of ${SOLO_REPEATS}):\n${slowest.map((r) => `  ${r.cpu_ms.toFixed(2)}  ${r.path}`).join('\n')}\n`);
+    recordResult('squirrel/b4-search', [JSON.stringify({ ...figures, slowest: slowest.slice(0, 5) })]);
   } finally {
     await server.stop();
   }

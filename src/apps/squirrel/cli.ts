@@ -13,7 +13,7 @@ async function withKeys(invocation: CliInvocation, work: (keys: ApiKeyService) =
   const database = (await openAppDatabase({ appId: 'squirrel', dataDir: config.BURROW_DATA_DIR, databaseUrl: config.DATABASE_URL })) as AppDatabase<SquirrelDb>;
   try {
     await migrateToLatest(database, { name: 'squirrel', migrations: squirrelMigrations });
-    return await work(createApiKeyService(createApiKeyRepo(database.db), database.dialect));
+    return await work(createApiKeyService(createApiKeyRepo(database), database.dialect));
   } catch (err) {
     invocation.io.stderr.write(`burrow squirrel keys: ${err instanceof AppError ? err.message : String(err)}\n`);
     return 1;

@@ -161,7 +161,7 @@ export function createSquirrelApp(options: SquirrelOptions = {}) {
 
     async register(scope, ctx) {
       const database = ctx.database as AppDatabase<SquirrelDb>;
-      const keys = createApiKeyService(createApiKeyRepo(database.db), database.dialect);
+      const keys = createApiKeyService(createApiKeyRepo(database), database.dialect);
       await provisionKeys(keys, ctx);
       // Bodies are JSON only (spec §2 Bodies): text/plain is 415 like any other type.
       scope.removeContentTypeParser('text/plain');

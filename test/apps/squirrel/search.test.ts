@@ -179,25 +179,32 @@ describe('squirrel PV search equals a naive substring filter (spec §3.2 search,
     await assertSearchesMatch(40);
   });
 
-  it('walks over thousands of matches, inside and beyond the probed window, give every match once in id order', async () => {
+  it('walks over thousands of matches, inside and beyond the probed window, and sparse tag intersections give every match once in id order', async () => {
     const tagFilters = { [groups[0]!.id]: groups[0]!.tagIds.slice(0, 2), [groups[1]!.id]: groups[1]!.tagIds.slice(1, 3) };
     const inGroups = (pv: Pv) => Object.values(tagFilters).every((ids) => pv.tags.some((t) => ids.includes(t.id)));
-    const cases: [Record<string, string>, (pv: Pv) => boolean][] = [
-      [{ query: 'w' }, (pv) => naiveMatch(pv, 'w')],
-      [{ query: 'xyz' }, (pv) => naiveMatch(pv, 'xyz')],
-      [{ query: 'fill', tagFilters: JSON.stringify(tagFilters) }, (pv) => naiveMatch(pv, 'fill') && inGroups(pv)],
-      [{ tagFilters: JSON.stringify(tagFilters) }, inGroups],
-      [{ tag_ids: groups[2]!.tagIds.join(',') }, (pv) => pv.tags.some((t) => groups[2]!.tagIds.includes(t.id))],
+    const dense = [97, 1000];
+    // sparse matches are also paged a few at a time, so pages after the first come from a cursor too
+    const sparse = [3, 97];
+    const cases: [Record<string, string>, (pv: Pv) => boolean, number[]][] = [
+      [{ query: 'w' }, (pv) => naiveMatch(pv, 'w'), dense],
+      [{ query: 'xyz' }, (pv) => naiveMatch(pv, 'xyz'), dense],
+      [{ query: 'fill', tagFilters: JSON.stringify(tagFilters) }, (pv) => naiveMatch(pv, 'fill') && inGroups(pv), dense],
+      [{ tagFilters: JSON.stringify(tagFilters) }, inGroups, dense],
+      // a rare term over two tag groups: the first window of links holds too few matches, and the tag
+      // sets' intersection gives the rest
+      [{ query: 'zzz9', tagFilters: JSON.stringify(tagFilters) }, (pv) => naiveMatch(pv, 'zzz9') && inGroups(pv), sparse],
+      [{ tag_ids: groups[2]!.tagIds.join(',') }, (pv) => pv.tags.some((t) => groups[2]!.tagIds.includes(t.id)), sparse],
       // the driving tags' first thousands of links (all fillers) hold no match: the walk must go on past them
       [
         { tagFilters: JSON.stringify({ [groups[0]!.id]: groups[0]!.tagIds.slice(0, 2), [groups[2]!.id]: groups[2]!.tagIds.slice(0, 3) }) },
         (pv) => pv.tags.some((t) => groups[0]!.tagIds.slice(0, 2).includes(t.id)) && pv.tags.some((t) => groups[2]!.tagIds.slice(0, 3).includes(t.id)),
+        sparse,
       ],
     ];
-    for (const [query, expected] of cases) {
+    for (const [query, expected, limits] of cases) {
       const want = pvs.filter(expected).map((pv) => pv.id).sort();
-      assert.ok(want.length > 0, JSON.stringify(query));
-      for (const limit of [97, 1000]) assert.deepEqual(await walk(query, limit), want, `${JSON.stringify(query)} limit ${limit}`);
+      assert.ok(want.length > limits[0]!, `${JSON.stringify(query)}: ${want.length} matches`);
+      for (const limit of limits) assert.deepEqual(await walk(query, limit), want, `${JSON.stringify(query)} limit ${limit}`);
     }
   });
 

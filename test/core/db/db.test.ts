@@ -1,6 +1,6 @@
 import { describe, it, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { migrateToLatest, prepareQuery } from '../../../src/core/db/index.ts';
 import { openTestDatabase, testDatabaseUrl, type TestDatabase } from '../../helpers/db.ts';
 
@@ -68,6 +68,33 @@ describe(`db (${testDatabaseUrl ? 'postgres' : 'sqlite'}): one database per app,
     const other = await t.reopen();
     const rows = await (other.db as Kysely<Schema>).selectFrom('items').select('name').execute();
     assert.deepEqual(rows.map((r) => r.name), ['a']);
+  });
+
+  it('rows are plain objects keyed by column name, as the driver names them, on both dialects', async () => {
+    const { rows } = await sql<Record<string, unknown>>`select id, name as dup, size as dup, null as missing from items where id = 1`.execute(db);
+    assert.deepEqual(rows, [{ id: 1, dup: rows[0]?.dup, missing: null }]);
+    assert.equal(Number(rows[0]?.dup), 2 ** 40, 'a repeated name keeps the last column');
+    assert.equal(Object.getPrototypeOf(rows[0]), Object.prototype);
+  });
+
+  it('a streamed query yields the same rows as a buffered one', { skip: testDatabaseUrl !== undefined && 'streaming is SQLite-only (no pg cursor configured)' }, async () => {
+    const query = db.selectFrom('items').select(['id', 'name']).orderBy('id');
+    const streamed: unknown[] = [];
+    for await (const row of query.stream()) streamed.push(row);
+    assert.deepEqual(streamed, await query.execute());
+    assert.deepEqual(streamed, [{ id: 1, name: 'a' }]);
+  });
+
+  it('after a column is added, a query run before it sees the new column too', async () => {
+    const everything = () => db.selectFrom('items').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+    assert.deepEqual(Object.keys(await everything()), ['id', 'name', 'active', 'size']);
+    await db.schema.alterTable('items').addColumn('colour', 'text').execute();
+    try {
+      assert.deepEqual(Object.keys(await everything()), ['id', 'name', 'active', 'size', 'colour']);
+    } finally {
+      await db.schema.alterTable('items').dropColumn('colour').execute();
+    }
+    assert.deepEqual(Object.keys(await everything()), ['id', 'name', 'active', 'size']);
   });
 
   it('ping answers while the database is up', async () => {

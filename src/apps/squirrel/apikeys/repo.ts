@@ -1,12 +1,15 @@
-import type { Kysely } from 'kysely';
+import { prepareQuery, type AppDatabase } from '../../../core/db/index.ts';
 import type { ApiKeyTable, SquirrelDb } from '../db/schema.ts';
 
 export type ApiKeyRow = ApiKeyTable;
 
-export function createApiKeyRepo(db: Kysely<SquirrelDb>) {
+export function createApiKeyRepo(database: AppDatabase<SquirrelDb>) {
+  const { db } = database;
+  // Every request runs it (spec §2: no credential cache), so it is built and compiled once.
+  const byHash = prepareQuery<{ tokenHash: string }, ApiKeyRow>((p) => db.selectFrom('api_key').selectAll().where('token_hash', '=', p.tokenHash));
   return {
-    findByHash(tokenHash: string): Promise<ApiKeyRow | undefined> {
-      return db.selectFrom('api_key').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+    async findByHash(tokenHash: string): Promise<ApiKeyRow | undefined> {
+      return (await byHash(database, { tokenHash })).rows[0];
     },
     findById(id: string): Promise<ApiKeyRow | undefined> {
       return db.selectFrom('api_key').selectAll().where('id', '=', id).executeTakeFirst();

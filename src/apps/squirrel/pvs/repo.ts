@@ -37,25 +37,54 @@ const PV_TAG_COLUMNS: readonly BulkColumn<PvTagTable>[] = [
 const PROBE_WINDOW = 4_000;
 /** Links a tag-driven page reads, at most, in one query (it stops at its last match before). */
 const LINK_WINDOW = 4_000;
+/** Links the first query of a tag-driven page reads: a sample that tells how dense the matches are. */
+const FIRST_LINK_WINDOW = 500;
+/**
+ * What a walked link costs, in links the intersection reads: the walk probes each link with index seeks,
+ * the intersection reads each set's links in index order, sorts and merges them (12.2k links of two sets
+ * intersected in 3.8 ms, 5.1k links walked in 19.5 ms).
+ */
+const WALKED_TO_MERGED_LINK_COST = 12;
+/** Below this many expected links, the walk goes on without counting the sets. */
+const INTERSECT_MIN_WALK = 2_000;
 
 export function createPvRepo(db: Kysely<SquirrelDb>) {
   const filters = pvFilters(db);
-  const rowsOf = (ids: SelectQueryBuilder<SquirrelDb, 'pv', { id: string }> | ReturnType<typeof filters.linkedMatches>) =>
+  const rowsOf = (ids: SelectQueryBuilder<SquirrelDb, 'pv', { id: string }> | ReturnType<typeof filters.linkedMatches | typeof filters.intersectedMatches>) =>
     db.selectFrom('pv').selectAll().where('pv.id', 'in', ids).orderBy('pv.id').execute();
 
   /**
-   * A page from the links of one tag set (filters.linkedMatches), LINK_WINDOW links at a time: the
-   * cost follows the links read up to the last match, not the PVs between matches.
+   * After a first window of FIRST_LINK_WINDOW links held `matched` matches: whether intersecting the
+   * tag sets (filters.intersectedMatches) finds the `wanted` rest for less than walking on would. The
+   * walk's links are extrapolated from the window's density; the intersection reads every set's links,
+   * taken as the driver's (the set naming the fewest tags) times the number of sets.
+   */
+  async function intersectionIsCheaper(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, wanted: number, matched: number): Promise<boolean> {
+    const sets = 1 + (plan.rest.tagGroups?.length ?? 0);
+    const walkLinks = (wanted * FIRST_LINK_WINDOW) / Math.max(matched, 0.5);
+    if (sets < 2 || walkLinks < INTERSECT_MIN_WALK) return false;
+    const driverLinks = await filters.linkCount(plan.tagIds, after);
+    return sets * driverLinks < WALKED_TO_MERGED_LINK_COST * Math.min(walkLinks, driverLinks);
+  }
+
+  /**
+   * A page from the links of one tag set (filters.linkedMatches), a window of links at a time: the cost
+   * follows the links read up to the last match, not the PVs between matches. When the first window
+   * shows matches too sparse for that, and other tag groups narrow the filter, the rest comes from the
+   * intersection of the sets instead.
    */
   async function linkedPage(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, limit: number): Promise<PvRow[]> {
     const found: PvRow[] = [];
-    for (let from = after; ; ) {
-      const matches = filters.linkedMatches(plan, from, LINK_WINDOW, limit - found.length);
+    for (let from = after, window = FIRST_LINK_WINDOW; ; window = LINK_WINDOW) {
+      const matches = filters.linkedMatches(plan, from, window, limit - found.length);
       found.push(...(await rowsOf(matches)));
       if (found.length === limit) return found;
-      const window = await filters.linkedWindow(plan.tagIds, from, LINK_WINDOW);
-      if (window.size < LINK_WINDOW) return found;
-      from = window.last;
+      const read = await filters.linkedWindow(plan.tagIds, from, window);
+      if (read.size < window) return found;
+      from = read.last;
+      if (window === FIRST_LINK_WINDOW && (await intersectionIsCheaper(plan, from, limit - found.length, found.length))) {
+        return [...found, ...(await rowsOf(filters.intersectedMatches(plan, from, limit - found.length)))];
+      }
     }
   }
 

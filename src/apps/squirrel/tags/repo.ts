@@ -109,20 +109,23 @@ export function createTagRepo(db: Kysely<SquirrelDb>) {
       for (let i = 0; i < pvIds.length; i += CHUNK) {
         links.push(...(await db.selectFrom('pv_tag').select(['pv_id', 'tag_id']).where('pv_id', 'in', pvIds.slice(i, i + CHUNK)).execute()));
       }
+      const byPv = new Map<string, TagWithGroup[]>();
+      if (!links.length) return byPv;
       const tagIds = unique(links.map((link) => link.tag_id));
       // Past one chunk of distinct tags, the whole catalogue is one ordered read.
-      const tags = !tagIds.length ? [] : await (tagIds.length > CHUNK ? orderedTags() : orderedTags().where('tag.id', 'in', tagIds)).execute();
-      const rank = new Map(tags.map((tag, i) => [tag.id, { tag, rank: i }]));
-      const byPv = new Map<string, { tag: TagWithGroup; rank: number }[]>();
+      const tags = await (tagIds.length > CHUNK ? orderedTags() : orderedTags().where('tag.id', 'in', tagIds)).execute();
+      const rankOf = new Map(tags.map((tag, rank) => [tag.id, rank]));
+      const byRank = (a: TagWithGroup, b: TagWithGroup) => rankOf.get(a.id)! - rankOf.get(b.id)!;
       for (const link of links) {
-        const tag = rank.get(link.tag_id);
+        const rank = rankOf.get(link.tag_id);
         // a tag deleted between the two reads: as if the links had been read after it
-        if (!tag) continue;
+        if (rank === undefined) continue;
         const list = byPv.get(link.pv_id);
-        if (list) list.push(tag);
-        else byPv.set(link.pv_id, [tag]);
+        if (list) list.push(tags[rank]!);
+        else byPv.set(link.pv_id, [tags[rank]!]);
       }
-      return new Map([...byPv].map(([pvId, tags]) => [pvId, tags.sort((a, b) => a.rank - b.rank).map((t) => t.tag)]));
+      for (const list of byPv.values()) if (list.length > 1) list.sort(byRank);
+      return byPv;
     },
     /** tagsOfPvs for every tagged PV in one pass (a snapshot of all PVs) */
     async tagsOfAllPvs(): Promise<Map<string, TagWithGroup[]>> {
