@@ -6,10 +6,11 @@
  * p99 < 50 ms, 0 errors. Latencies are every response's own time, so p95 is exact (autocannon's summary
  * has no p95). `B4_PVS` and `B4_DURATION_S` scale the run.
  */
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { recordResult } from '../_support/results.ts';
 import { loadAverage } from './_support/iocProcess.ts';
-import { spawnSquirrelServer } from './_support/squirrelServer.ts';
+import { spawnBenchProcess, spawnSquirrelServer, type SquirrelProcess } from './_support/squirrelServer.ts';
 
 const PVS = Number(process.env.B4_PVS ?? 50_000);
 const DURATION_S = Number(process.env.B4_DURATION_S ?? 20);
@@ -63,7 +64,7 @@ const SOLO_REPEATS = 15;
  * Each distinct request of the mix alone, one at a time: the server CPU it costs (median), slowest first.
  * This names the request kinds that set the tail, which the mixed run cannot.
  */
-async function slowestRequests(server: Awaited<ReturnType<typeof spawnSquirrelServer>>, mix: readonly string[]): Promise<{ path: string; cpu_ms: number }[]> {
+async function slowestRequests(server: SquirrelProcess, mix: readonly string[]): Promise<{ path: string; cpu_ms: number }[]> {
   const costs: { path: string; cpu_ms: number }[] = [];
   for (const path of mix) {
     const samples: number[] = [];
@@ -76,6 +77,42 @@ async function slowestRequests(server: Awaited<ReturnType<typeof spawnSquirrelSe
     costs.push({ path: decodeURIComponent(path), cpu_ms: Math.round(percentile(samples.sort((a, b) => a - b), 50) * 100) / 100 });
   }
   return costs.sort((a, b) => b.cpu_ms - a.cpu_ms);
+}
+
+const FLOOR_DURATION_S = Number(process.env.B4_FLOOR_DURATION_S ?? 8);
+
+/**
+ * The unfiltered pages of the mix, on burrow and on the bare floor (barePageServer.ts: plain Fastify and
+ * hand-written better-sqlite3 reads of the same database), each under the same closed-loop load: server
+ * CPU per request. Their ratio is what burrow's stack costs over the machine's floor for the same page;
+ * it compares across machines and days where absolute milliseconds do not.
+ */
+async function unfilteredAgainstFloor(server: SquirrelProcess, mix: readonly string[]): Promise<{ burrow_cpu_ms: number; floor_cpu_ms: number; ratio: number }> {
+  const unfiltered = mix.map((path) => new URLSearchParams(path.split('?')[1])).filter((params) => !params.has('query') && !params.has('tagFilters'));
+  const bare = await spawnBenchProcess<{ url: string }>(new URL('./_support/barePageServer.ts', import.meta.url), [join(server.dataDir, 'squirrel.db')]);
+  const cpuPerRequest = async (target: { cpuMicros(): Promise<number> }, url: string, paths: string[]) => {
+    const options = { url, connections: CONNECTIONS, headers: { 'x-api-key': server.adminKey }, requests: paths.map((path) => ({ method: 'GET' as const, path })) };
+    await autocannon({ ...options, duration: 2 }); // warm-up
+    const before = await target.cpuMicros();
+    const result = await autocannon({ ...options, duration: FLOOR_DURATION_S });
+    if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    return Math.round(((await target.cpuMicros()) - before) / result.requests.total) / 1000;
+  };
+  try {
+    const burrowMs = await cpuPerRequest(server, server.url, unfiltered.map((params) => `/v1/pvs/paged?${params}`));
+    const floorMs = await cpuPerRequest(
+      bare,
+      bare.info.url,
+      unfiltered.map((params) => {
+        const cursor = params.get('cursor');
+        const after = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after: string }).after : '';
+        return `/page?limit=${params.get('limit')}&after=${after}`;
+      }),
+    );
+    return { burrow_cpu_ms: burrowMs, floor_cpu_ms: floorMs, ratio: Math.round((burrowMs / floorMs) * 100) / 100 };
+  } finally {
+    await bare.stop();
+  }
 }
 
 export async function run(): Promise<void> {
@@ -182,7 +219,12 @@ export async function run(): Promise<void> {
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     const slowest = await slowestRequests(server, mix);
     process.stdout.write(`slowest requests alone (server CPU ms, median of ${SOLO_REPEATS}):\n${slowest.map((r) => `  ${r.cpu_ms.toFixed(2)}  ${r.path}`).join('\n')}\n`);
-    recordResult('squirrel/b4-search', [JSON.stringify({ ...figures, slowest: slowest.slice(0, 5) })]);
+    const floor = await unfilteredAgainstFloor(server, mix);
+    process.stdout.write(
+      `unfiltered pages, server CPU per request: burrow ${floor.burrow_cpu_ms} ms, bare Fastify + hand-written SQLite reads ${floor.floor_cpu_ms} ms (${floor.ratio}×); ` +
+        `the mix averaged ${figures.server_cpu_ms_per_request} ms (${Math.round((figures.server_cpu_ms_per_request / floor.floor_cpu_ms) * 100) / 100}× the floor)\n`,
+    );
+    recordResult('squirrel/b4-search', [JSON.stringify({ ...figures, unfiltered_against_floor: floor, slowest: slowest.slice(0, 5) })]);
   } finally {
     await server.stop();
   }

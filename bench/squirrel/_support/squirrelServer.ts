@@ -55,21 +55,22 @@ export async function startSquirrelServer(env: NodeJS.ProcessEnv, app: Parameter
   };
 }
 
-export interface SquirrelProcess {
-  url: string;
-  adminKey: string;
-  /** CPU time the server process has used so far, µs */
+/** A bench server in a child process that prints one JSON line of its own once listening. */
+export interface BenchProcess<Info> {
+  info: Info;
+  /** CPU time the process has used so far, µs */
   cpuMicros(): Promise<number>;
   stop(): Promise<void>;
 }
 
 /**
- * Runs `squirrelServerProcess.ts` in a child process with `env` added to this one's.
- * `BENCH_SQUIRREL_NODE_ARGS` adds node flags to it, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile the server.
+ * Runs `script` with node (and tsx) in a child process, `env` added to this one's, and waits for its first
+ * line. The child answers each stdin line with `{"cpuMicros"}` and ends when stdin ends.
+ * `BENCH_SQUIRREL_NODE_ARGS` adds node flags to it, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it.
  */
-export async function spawnSquirrelServer(env: NodeJS.ProcessEnv): Promise<SquirrelProcess> {
+export async function spawnBenchProcess<Info>(script: URL, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<BenchProcess<Info>> {
   const nodeArgs = process.env.BENCH_SQUIRREL_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', new URL('./squirrelServerProcess.ts', import.meta.url).pathname], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script.pathname, ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
     env: { ...process.env, ...env },
   });
@@ -77,13 +78,12 @@ export async function spawnSquirrelServer(env: NodeJS.ProcessEnv): Promise<Squir
   const replies = lines[Symbol.asyncIterator]();
   const next = async (): Promise<Record<string, unknown>> => {
     const { value, done } = await replies.next();
-    if (done) throw new Error(`squirrel server process exited (${child.exitCode})`);
+    if (done) throw new Error(`${path.basename(script.pathname)} exited (${child.exitCode})`);
     return JSON.parse(value as string) as Record<string, unknown>;
   };
-  const started = await next();
+  const info = (await next()) as Info;
   return {
-    url: started.url as string,
-    adminKey: started.adminKey as string,
+    info,
     async cpuMicros() {
       child.stdin.write('cpu\n');
       return (await next()).cpuMicros as number;
@@ -95,4 +95,17 @@ export async function spawnSquirrelServer(env: NodeJS.ProcessEnv): Promise<Squir
       await exited;
     },
   };
+}
+
+export interface SquirrelProcess extends Omit<BenchProcess<unknown>, 'info'> {
+  url: string;
+  adminKey: string;
+  /** where its SQLite database lives */
+  dataDir: string;
+}
+
+/** Runs `squirrelServerProcess.ts` in a child process with `env` added to this one's. */
+export async function spawnSquirrelServer(env: NodeJS.ProcessEnv): Promise<SquirrelProcess> {
+  const server = await spawnBenchProcess<{ url: string; adminKey: string; dataDir: string }>(new URL('./squirrelServerProcess.ts', import.meta.url), [], env);
+  return { ...server.info, cpuMicros: server.cpuMicros, stop: server.stop };
 }

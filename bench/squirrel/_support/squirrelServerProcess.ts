@@ -1,13 +1,13 @@
 /**
  * The child side of `spawnSquirrelServer`: starts squirrel listening on loopback, prints
- * `{"url","adminKey"}`, answers each stdin line with `{"cpuMicros"}` and stops when stdin ends.
+ * `{"url","adminKey","dataDir"}`, answers each stdin line with `{"cpuMicros"}` and stops when stdin ends.
  */
 import readline from 'node:readline';
 import { startSquirrelServer } from './squirrelServer.ts';
 
 const squirrel = await startSquirrelServer({});
 const url = await squirrel.server.listen();
-process.stdout.write(`${JSON.stringify({ url, adminKey: squirrel.adminKey })}\n`);
+process.stdout.write(`${JSON.stringify({ url, adminKey: squirrel.adminKey, dataDir: squirrel.dataDir })}\n`);
 const input = readline.createInterface({ input: process.stdin });
 input.on('line', () => {
   const { user, system } = process.cpuUsage();
