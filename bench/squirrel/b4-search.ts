@@ -87,29 +87,39 @@ const FLOOR_DURATION_S = Number(process.env.B4_FLOOR_DURATION_S ?? 8);
  * CPU per request. Their ratio is what burrow's stack costs over the machine's floor for the same page;
  * it compares across machines and days where absolute milliseconds do not.
  */
-async function unfilteredAgainstFloor(server: SquirrelProcess, mix: readonly string[]): Promise<{ burrow_cpu_ms: number; floor_cpu_ms: number; ratio: number }> {
+async function unfilteredAgainstFloor(server: SquirrelProcess, mix: readonly string[]): Promise<{ burrow_cpu_ms: number; burrow_p95_ms: number; floor_cpu_ms: number; floor_p95_ms: number; ratio: number }> {
   const unfiltered = mix.map((path) => new URLSearchParams(path.split('?')[1])).filter((params) => !params.has('query') && !params.has('tagFilters'));
   const bare = await spawnBenchProcess<{ url: string }>(new URL('./_support/barePageServer.ts', import.meta.url), [join(server.dataDir, 'squirrel.db')]);
-  const cpuPerRequest = async (target: { cpuMicros(): Promise<number> }, url: string, paths: string[]) => {
+  const measure = async (target: { cpuMicros(): Promise<number> }, url: string, paths: string[]) => {
     const options = { url, connections: CONNECTIONS, headers: { 'x-api-key': server.adminKey }, requests: paths.map((path) => ({ method: 'GET' as const, path })) };
     await autocannon({ ...options, duration: 2 }); // warm-up
     const before = await target.cpuMicros();
-    const result = await autocannon({ ...options, duration: FLOOR_DURATION_S });
+    const latencies: number[] = [];
+    const result = await new Promise<autocannon.Result>((resolve, reject) => {
+      const instance = autocannon({ ...options, duration: FLOOR_DURATION_S }, (err, done) => (err ? reject(err) : resolve(done)));
+      instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+    });
     if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    return Math.round(((await target.cpuMicros()) - before) / result.requests.total) / 1000;
+    const cpuMs = Math.round(((await target.cpuMicros()) - before) / result.requests.total) / 1000;
+    return { cpuMs, p95Ms: Math.round(percentile(latencies.sort((a, b) => a - b), 95) * 10) / 10 };
   };
+  const burrowPaths = unfiltered.map((params) => `/v1/pvs/paged?${params}`);
+  const barePaths = unfiltered.map((params) => {
+    const cursor = params.get('cursor');
+    const after = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after: string }).after : '';
+    return `/page?limit=${params.get('limit')}&after=${after}`;
+  });
   try {
-    const burrowMs = await cpuPerRequest(server, server.url, unfiltered.map((params) => `/v1/pvs/paged?${params}`));
-    const floorMs = await cpuPerRequest(
-      bare,
-      bare.info.url,
-      unfiltered.map((params) => {
-        const cursor = params.get('cursor');
-        const after = cursor ? (JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { after: string }).after : '';
-        return `/page?limit=${params.get('limit')}&after=${after}`;
-      }),
-    );
-    return { burrow_cpu_ms: burrowMs, floor_cpu_ms: floorMs, ratio: Math.round((burrowMs / floorMs) * 100) / 100 };
+    // the floor must do the same work: its pages are burrow's, byte for byte
+    for (const [i, path] of burrowPaths.entries()) {
+      const [ours, floor] = await Promise.all(
+        [`${server.url}${path}`, `${bare.info.url}${barePaths[i]}`].map(async (url) => (await fetch(url, { headers: { 'x-api-key': server.adminKey } })).text()),
+      );
+      if (ours !== floor) throw new Error(`the floor's page differs from burrow's for ${path}`);
+    }
+    const ours = await measure(server, server.url, burrowPaths);
+    const floor = await measure(bare, bare.info.url, barePaths);
+    return { burrow_cpu_ms: ours.cpuMs, burrow_p95_ms: ours.p95Ms, floor_cpu_ms: floor.cpuMs, floor_p95_ms: floor.p95Ms, ratio: Math.round((ours.cpuMs / floor.cpuMs) * 100) / 100 };
   } finally {
     await bare.stop();
   }
@@ -221,7 +231,8 @@ export async function run(): Promise<void> {
     process.stdout.write(`slowest requests alone (server CPU ms, median of ${SOLO_REPEATS}):\n${slowest.map((r) => `  ${r.cpu_ms.toFixed(2)}  ${r.path}`).join('\n')}\n`);
     const floor = await unfilteredAgainstFloor(server, mix);
     process.stdout.write(
-      `unfiltered pages, server CPU per request: burrow ${floor.burrow_cpu_ms} ms, bare Fastify + hand-written SQLite reads ${floor.floor_cpu_ms} ms (${floor.ratio}×); ` +
+      `unfiltered pages under the same load: burrow ${floor.burrow_cpu_ms} ms CPU/request (p95 ${floor.burrow_p95_ms} ms), ` +
+        `the floor — bare Fastify + hand-written SQLite reads — ${floor.floor_cpu_ms} ms (p95 ${floor.floor_p95_ms} ms): ${floor.ratio}×; ` +
         `the mix averaged ${figures.server_cpu_ms_per_request} ms (${Math.round((figures.server_cpu_ms_per_request / floor.floor_cpu_ms) * 100) / 100}× the floor)\n`,
     );
     recordResult('squirrel/b4-search', [JSON.stringify({ ...figures, unfiltered_against_floor: floor, slowest: slowest.slice(0, 5) })]);
