@@ -5,6 +5,9 @@
  * cursor depths 0, 10 and 100 pages (the deepest page a query has, when it has fewer). Target: p95 < 20 ms,
  * p99 < 50 ms, 0 errors. Latencies are every response's own time, so p95 is exact (autocannon's summary
  * has no p95). `B4_PVS` and `B4_DURATION_S` scale the run.
+ * Also printed: each request alone (server CPU, slowest first), and the unfiltered pages against the
+ * machine's floor for them (bare Fastify with hand-written SQLite reads of the same database), which
+ * tells this machine's speed apart from burrow's cost.
  */
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -79,7 +82,9 @@ async function slowestRequests(server: SquirrelProcess, mix: readonly string[]):
   return costs.sort((a, b) => b.cpu_ms - a.cpu_ms);
 }
 
-const FLOOR_DURATION_S = Number(process.env.B4_FLOOR_DURATION_S ?? 8);
+const FLOOR_DURATION_S = Number(process.env.B4_FLOOR_DURATION_S ?? 4);
+/** burrow and the floor take turns, and each one's median run counts: this machine's speed drifts within minutes */
+const FLOOR_ROUNDS = 3;
 
 /**
  * The unfiltered pages of the mix, on burrow and on the bare floor (barePageServer.ts: plain Fastify and
@@ -92,7 +97,6 @@ async function unfilteredAgainstFloor(server: SquirrelProcess, mix: readonly str
   const bare = await spawnBenchProcess<{ url: string }>(new URL('./_support/barePageServer.ts', import.meta.url), [join(server.dataDir, 'squirrel.db')]);
   const measure = async (target: { cpuMicros(): Promise<number> }, url: string, paths: string[]) => {
     const options = { url, connections: CONNECTIONS, headers: { 'x-api-key': server.adminKey }, requests: paths.map((path) => ({ method: 'GET' as const, path })) };
-    await autocannon({ ...options, duration: 2 }); // warm-up
     const before = await target.cpuMicros();
     const latencies: number[] = [];
     const result = await new Promise<autocannon.Result>((resolve, reject) => {
@@ -117,8 +121,18 @@ async function unfilteredAgainstFloor(server: SquirrelProcess, mix: readonly str
       );
       if (ours !== floor) throw new Error(`the floor's page differs from burrow's for ${path}`);
     }
-    const ours = await measure(server, server.url, burrowPaths);
-    const floor = await measure(bare, bare.info.url, barePaths);
+    const runs: { ours: Awaited<ReturnType<typeof measure>>[]; floor: Awaited<ReturnType<typeof measure>>[] } = { ours: [], floor: [] };
+    for (let round = 0; round <= FLOOR_ROUNDS; round++) {
+      // round 0 warms both up and is not counted
+      const ours = await measure(server, server.url, burrowPaths);
+      const floor = await measure(bare, bare.info.url, barePaths);
+      if (round === 0) continue;
+      runs.ours.push(ours);
+      runs.floor.push(floor);
+    }
+    const median = (measured: { cpuMs: number; p95Ms: number }[]) => measured.sort((a, b) => a.cpuMs - b.cpuMs)[Math.floor(measured.length / 2)]!;
+    const ours = median(runs.ours);
+    const floor = median(runs.floor);
     return { burrow_cpu_ms: ours.cpuMs, burrow_p95_ms: ours.p95Ms, floor_cpu_ms: floor.cpuMs, floor_p95_ms: floor.p95Ms, ratio: Math.round((ours.cpuMs / floor.cpuMs) * 100) / 100 };
   } finally {
     await bare.stop();
