@@ -33,11 +33,11 @@ const PV_TAG_COLUMNS: readonly BulkColumn<PvTagTable>[] = [
 /**
  * Rows a filtered page walks in id order before it turns to the indexes: common matches are found
  * within it at well under a µs a row, and rare ones cost one window walk more than the indexes alone.
- * A term on 10 % of the PVs fills a 100-row page within 1,000 rows; rarer terms are cheaper from the
- * trigram index (at 50k PVs, a 1-hit term went from 3.9 to 2.0 ms with a 1,000-row window instead of
- * 4,000; a term on 2 % went from 1.5 to 3.2 ms).
+ * Tried at 50k PVs: 1,000 rows made 1-hit terms 2 ms faster, but terms on 2–5 % of the PVs 1.5–3 ms
+ * slower, since the trigram index reads their common trigrams' long lists; sizing a second window from
+ * the first one's density lost to matches clustered in id order.
  */
-const PROBE_WINDOW = 1_000;
+const PROBE_WINDOW = 4_000;
 /** Links a tag-driven page reads, at most, in one query (it stops at its last match before). */
 const LINK_WINDOW = 4_000;
 /** Links the first query of a tag-driven page reads: a sample that tells how dense the matches are. */
