@@ -68,15 +68,17 @@ export function createRedisCache(redis: Redis, names: RedisCacheNames, logger: L
   return {
     backend: 'redis',
     async get(wanted) {
+      const slices: string[][] = [];
+      for (let i = 0; i < wanted.length; i += CHUNK) slices.push(wanted.slice(i, i + CHUNK));
+      // All chunks go out at once: under load every awaited round trip also waits for busy event loops
+      // (B1r, 80,000 entries in 16 chunks, was 3× B1 at load 7–10).
+      const replies = await Promise.all(slices.map((slice) => redis.hmget(names.values, ...slice)));
       const found = new Map<string, CacheEntry>();
-      for (let i = 0; i < wanted.length; i += CHUNK) {
-        const slice = wanted.slice(i, i + CHUNK);
-        if (!slice.length) continue;
-        const raw = await redis.hmget(names.values, ...slice);
+      replies.forEach((raw, chunk) =>
         raw.forEach((text, index) => {
-          if (text !== null) found.set(slice[index]!, JSON.parse(text) as CacheEntry);
-        });
-      }
+          if (text !== null) found.set(slices[chunk]![index]!, JSON.parse(text) as CacheEntry);
+        }),
+      );
       return found;
     },
     async getAll() {
