@@ -21,3 +21,9 @@ export function utcSeconds(millis: number): string {
   const hour = Math.floor(secondOfDay / 3600);
   return `${cachedDayPrefix}${TWO_DIGITS[hour]}:${TWO_DIGITS[Math.floor(secondOfDay / 60) % 60]}:${TWO_DIGITS[secondOfDay % 60]}`;
 }
+
+/** `toISOString()` of `millis`, through the same per-day cache as utcSeconds */
+export function isoMillis(millis: number): string {
+  if (millis < 0 || millis >= FOUR_DIGIT_YEARS_END_MS) return new Date(millis).toISOString();
+  return `${utcSeconds(millis)}.${String(millis % 1000).padStart(3, '0')}Z`;
+}

@@ -1,4 +1,5 @@
 /** Small conversions shared by squirrel's resources. */
+import { isoMillis } from '../../core/time.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -8,9 +9,7 @@ export function isUuid(value: string): boolean {
 }
 
 /** Record times on the wire: ISO-8601 UTC with milliseconds. */
-export function isoTime(ms: number): string {
-  return new Date(ms).toISOString();
-}
+export const isoTime: (ms: number) => string = isoMillis;
 
 export function isoTimeOrNull(ms: number | null): string | null {
   return ms === null ? null : isoTime(ms);

@@ -99,9 +99,6 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
 
   async function views(rows: readonly PvRow[]): Promise<PvView[]> {
     const tags = await tagRepo.tagsOfPvs(rows.map((r) => r.id));
-    // PVs created or edited together share their times; formatting each time once is most of the cost
-    const times = new Map<number, string>();
-    const iso = (ms: number) => times.get(ms) ?? times.set(ms, isoTime(ms)).get(ms)!;
     return rows.map((row) => ({
       id: row.id,
       setpoint_address: row.setpoint_address,
@@ -116,8 +113,8 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
       tags: tags.get(row.id) ?? [],
       created_by: row.created_by,
       last_modified_by: row.last_modified_by,
-      created_at: iso(row.created_at),
-      updated_at: iso(row.updated_at),
+      created_at: isoTime(row.created_at),
+      updated_at: isoTime(row.updated_at),
     }));
   }
 
