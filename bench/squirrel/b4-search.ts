@@ -61,6 +61,22 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]! : NaN;
 }
 
+/**
+ * CONNECTIONS closed-loop clients cycling through `paths` for `durationS`: autocannon's result, and every
+ * response's own time, sorted (autocannon's summary has no p95).
+ */
+async function closedLoop(url: string, paths: readonly string[], apiKey: string, durationS: number): Promise<{ result: autocannon.Result; latencies: number[] }> {
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      { url, connections: CONNECTIONS, duration: durationS, headers: { 'x-api-key': apiKey }, requests: paths.map((path) => ({ method: 'GET', path })) },
+      (err, done) => (err ? reject(err) : resolve(done)),
+    );
+    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+  return { result, latencies: latencies.sort((a, b) => a - b) };
+}
+
 const SOLO_REPEATS = 15;
 
 /**
@@ -96,16 +112,11 @@ async function unfilteredAgainstFloor(server: SquirrelProcess, mix: readonly str
   const unfiltered = mix.map((path) => new URLSearchParams(path.split('?')[1])).filter((params) => !params.has('query') && !params.has('tagFilters'));
   const bare = await spawnBenchProcess<{ url: string }>(new URL('./_support/barePageServer.ts', import.meta.url), [join(server.dataDir, 'squirrel.db')]);
   const measure = async (target: { cpuMicros(): Promise<number> }, url: string, paths: string[]) => {
-    const options = { url, connections: CONNECTIONS, headers: { 'x-api-key': server.adminKey }, requests: paths.map((path) => ({ method: 'GET' as const, path })) };
     const before = await target.cpuMicros();
-    const latencies: number[] = [];
-    const result = await new Promise<autocannon.Result>((resolve, reject) => {
-      const instance = autocannon({ ...options, duration: FLOOR_DURATION_S }, (err, done) => (err ? reject(err) : resolve(done)));
-      instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-    });
+    const { result, latencies } = await closedLoop(url, paths, server.adminKey, FLOOR_DURATION_S);
     if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
     const cpuMs = Math.round(((await target.cpuMicros()) - before) / result.requests.total) / 1000;
-    return { cpuMs, p95Ms: Math.round(percentile(latencies.sort((a, b) => a - b), 95) * 10) / 10 };
+    return { cpuMs, p95Ms: Math.round(percentile(latencies, 95) * 10) / 10 };
   };
   const burrowPaths = unfiltered.map((params) => `/v1/pvs/paged?${params}`);
   const barePaths = unfiltered.map((params) => {
@@ -201,22 +212,11 @@ export async function run(): Promise<void> {
     }
     const mix = [...new Set(paths)];
 
-    const latencies: number[] = [];
-    const load = (duration: number) =>
-      new Promise<autocannon.Result>((resolve, reject) => {
-        const instance = autocannon(
-          { url: server.url, connections: CONNECTIONS, duration, headers: { 'x-api-key': server.adminKey }, requests: mix.map((path) => ({ method: 'GET', path })) },
-          (err, result) => (err ? reject(err) : resolve(result)),
-        );
-        instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
-      });
-    await load(3); // warm-up
-    latencies.length = 0;
+    await closedLoop(server.url, mix, server.adminKey, 3); // warm-up
     const loadBefore = loadAverage();
     const cpuBefore = await server.cpuMicros();
-    const result = await load(DURATION_S);
+    const { result, latencies } = await closedLoop(server.url, mix, server.adminKey, DURATION_S);
     const cpuMicros = (await server.cpuMicros()) - cpuBefore;
-    latencies.sort((a, b) => a - b);
     const p95 = percentile(latencies, 95);
     const p99 = percentile(latencies, 99);
     const errors = result.errors + result.non2xx + result.timeouts;
