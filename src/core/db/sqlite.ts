@@ -65,14 +65,15 @@ function withStatementCache(sqlite: Database.Database): SqliteDatabase & { prepa
   return {
     close: () => sqlite.close(),
     prepare(sql: string) {
-      if (SCHEMA_CHANGE.test(sql)) {
-        cache.clear();
-        return adapt(sqlite.prepare(sql));
-      }
       let statement = cache.get(sql);
       if (statement) {
         cache.delete(sql);
       } else {
+        // Schema changes are never cached, so only a miss can be one: a hit costs no pattern test.
+        if (SCHEMA_CHANGE.test(sql)) {
+          cache.clear();
+          return adapt(sqlite.prepare(sql));
+        }
         statement = adapt(sqlite.prepare(sql));
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
       }
