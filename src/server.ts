@@ -67,7 +67,13 @@ export function selectApps(available: readonly BurrowApp[], wanted: readonly str
 
 /** Opens an app's database and applies the core's and the app's migrations (also `burrow migrate`). */
 export async function openMigratedDatabase(app: BurrowApp, config: PlatformConfig, schema?: string): Promise<AppDatabase> {
-  const database = await openAppDatabase({ appId: app.id, dataDir: config.BURROW_DATA_DIR, databaseUrl: config.DATABASE_URL, schema });
+  const database = await openAppDatabase({
+    appId: app.id,
+    dataDir: config.BURROW_DATA_DIR,
+    databaseUrl: config.DATABASE_URL,
+    schema,
+    sqliteReaders: config.BURROW_SQLITE_READERS,
+  });
   try {
     await migrateToLatest(database, jobsMigrations);
     await migrateToLatest(database, outboundMigrations);

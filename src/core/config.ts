@@ -155,6 +155,12 @@ export const platformSettings = {
     max: 3_600_000,
     description: 'How long a job claim holds without renewal (renewed every third of it); jobs of a crashed process are recovered after this',
   }),
+  BURROW_SQLITE_READERS: env.int<number | undefined>({
+    default: undefined,
+    min: 0,
+    max: 64,
+    description: 'Threads answering costly SQLite reads beside the main connection (default: one per core, at most 4, none on one core; 0: none)',
+  }),
   DATABASE_URL: env.url<string | undefined>({
     default: undefined,
     protocols: ['postgres', 'postgresql'],

@@ -13,9 +13,11 @@ export interface OpenDatabaseOptions {
   databaseUrl?: string;
   /** Postgres schema override (tests use a unique one per run) */
   schema?: string;
+  /** SQLite reader threads (undefined: the default for this machine) */
+  sqliteReaders?: number;
 }
 
 export async function openAppDatabase(options: OpenDatabaseOptions): Promise<AppDatabase> {
   if (options.databaseUrl) return openPostgres(options.appId, options.databaseUrl, { schema: options.schema });
-  return openSqlite(options.appId, options.dataDir);
+  return openSqlite(options.appId, options.dataDir, options.sqliteReaders);
 }

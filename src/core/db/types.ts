@@ -37,9 +37,9 @@ export interface AppDatabase<DB = any> {
   readonly file?: string;
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T>;
   /**
-   * Runs already-compiled SQL (see prepareQuery). On SQLite, outside any open transaction, it runs at
-   * once on the cached statement instead of queueing through Kysely's driver; inside one it waits its
-   * turn like any query, so it never reads or writes through another caller's transaction.
+   * Runs already-compiled SQL (see prepareQuery) outside any transaction, without Kysely's per-query
+   * work. On SQLite it goes where any such query would: a costly read to a reader thread, anything else
+   * to the main connection in its turn, so it never reads or writes through another caller's transaction.
    */
   executeCompiled<R>(sql: string, parameters: readonly unknown[]): Promise<QueryResult<R>>;
   /** cheap liveness probe used by health endpoints */

@@ -29,6 +29,8 @@ describe('config: environment validated at start', () => {
     ['REDIS_URL', 'not a url', /must be a URL/],
     ['BURROW_JOB_LEASE_MS', '100', /at least 300/],
     ['BURROW_JOB_LEASE_MS', '1.5', /must be an integer/],
+    ['BURROW_SQLITE_READERS', '-1', /at least 0/],
+    ['BURROW_SQLITE_READERS', 'many', /must be an integer/],
   ] as const) {
     it(`a bad ${name} (${value}) stops start-up naming the variable`, () => {
       assert.throws(

@@ -135,7 +135,7 @@ describe(`db (${testDatabaseUrl ? 'postgres' : 'sqlite'}): prepared queries`, ()
     assert.equal(row.name, 'bee');
   });
 
-  it('inside an open transaction it waits for it and never sees its uncommitted writes', async () => {
+  it("run while another caller's transaction is open, it never sees that transaction's uncommitted writes", async () => {
     const countItems = prepareQuery<Record<string, never>, { n: number }>(() =>
       (t.database.db as Kysely<Schema>).selectFrom('items').select((eb) => eb.fn.countAll<number>().as('n')),
     );
