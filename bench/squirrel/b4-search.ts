@@ -5,7 +5,9 @@
  * cursor depths 0, 10 and 100 pages (the deepest page a query has, when it has fewer). Target: p95 < 20 ms,
  * p99 < 50 ms, 0 errors. Latencies are every response's own time, so p95 is exact (autocannon's summary
  * has no p95). `B4_PVS` and `B4_DURATION_S` scale the run.
- * Also printed: each request alone (server CPU, slowest first), and the unfiltered pages against the
+ * Server cost is given as CPU of the whole process and as its main thread's busy time: SQLite reader
+ * threads (core/db/sqliteReaders.ts) take costly reads off the main thread, which serves every request.
+ * Also printed: each request alone (both costs, slowest first), and the unfiltered pages against the
  * machine's floor for them (bare Fastify with hand-written SQLite reads of the same database), which
  * tells this machine's speed apart from burrow's cost.
  */
@@ -14,6 +16,7 @@ import autocannon from 'autocannon';
 import { recordResult } from '../_support/results.ts';
 import { loadAverage } from './_support/iocProcess.ts';
 import { spawnBenchProcess, spawnSquirrelServer, type SquirrelProcess } from './_support/squirrelServer.ts';
+import type { ProcessUsage } from './_support/usage.ts';
 
 const PVS = Number(process.env.B4_PVS ?? 50_000);
 const DURATION_S = Number(process.env.B4_DURATION_S ?? 20);
@@ -79,21 +82,32 @@ async function closedLoop(url: string, paths: readonly string[], apiKey: string,
 
 const SOLO_REPEATS = 15;
 
+/** per request, ms: the server's CPU (every thread) and its main thread's busy time, from two usage readings */
+function perRequest(before: ProcessUsage, after: ProcessUsage, requests: number): { cpuMs: number; mainMs: number } {
+  const ms = (micros: number) => Math.round(micros / requests) / 1000;
+  return { cpuMs: ms(after.cpuMicros - before.cpuMicros), mainMs: ms(after.mainMicros - before.mainMicros) };
+}
+
 /**
- * Each distinct request of the mix alone, one at a time: the server CPU it costs (median), slowest first.
- * This names the request kinds that set the tail, which the mixed run cannot.
+ * Each distinct request of the mix alone, one at a time: the server CPU it costs and its main thread's
+ * share (medians), slowest first. This names the request kinds that set the tail, which the mixed run
+ * cannot.
  */
-async function slowestRequests(server: SquirrelProcess, mix: readonly string[]): Promise<{ path: string; cpu_ms: number }[]> {
-  const costs: { path: string; cpu_ms: number }[] = [];
+async function slowestRequests(server: SquirrelProcess, mix: readonly string[]): Promise<{ path: string; cpu_ms: number; main_ms: number }[]> {
+  const costs: { path: string; cpu_ms: number; main_ms: number }[] = [];
+  const median = (samples: number[]) => Math.round(percentile(samples.sort((a, b) => a - b), 50) * 100) / 100;
   for (const path of mix) {
-    const samples: number[] = [];
+    const cpu: number[] = [];
+    const main: number[] = [];
     for (let i = 0; i < SOLO_REPEATS; i++) {
-      const before = await server.cpuMicros();
+      const before = await server.usage();
       const res = await fetch(`${server.url}${path}`, { headers: { 'x-api-key': server.adminKey } });
       await res.arrayBuffer();
-      samples.push(((await server.cpuMicros()) - before) / 1000);
+      const { cpuMs, mainMs } = perRequest(before, await server.usage(), 1);
+      cpu.push(cpuMs);
+      main.push(mainMs);
     }
-    costs.push({ path: decodeURIComponent(path), cpu_ms: Math.round(percentile(samples.sort((a, b) => a - b), 50) * 100) / 100 });
+    costs.push({ path: decodeURIComponent(path), cpu_ms: median(cpu), main_ms: median(main) });
   }
   return costs.sort((a, b) => b.cpu_ms - a.cpu_ms);
 }
@@ -111,11 +125,11 @@ const FLOOR_ROUNDS = 3;
 async function unfilteredAgainstFloor(server: SquirrelProcess, mix: readonly string[]): Promise<{ burrow_cpu_ms: number; burrow_p95_ms: number; floor_cpu_ms: number; floor_p95_ms: number; ratio: number }> {
   const unfiltered = mix.map((path) => new URLSearchParams(path.split('?')[1])).filter((params) => !params.has('query') && !params.has('tagFilters'));
   const bare = await spawnBenchProcess<{ url: string }>(new URL('./_support/barePageServer.ts', import.meta.url), [join(server.dataDir, 'squirrel.db')]);
-  const measure = async (target: { cpuMicros(): Promise<number> }, url: string, paths: string[]) => {
-    const before = await target.cpuMicros();
+  const measure = async (target: { usage(): Promise<ProcessUsage> }, url: string, paths: string[]) => {
+    const before = await target.usage();
     const { result, latencies } = await closedLoop(url, paths, server.adminKey, FLOOR_DURATION_S);
     if (result.non2xx || result.errors) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-    const cpuMs = Math.round(((await target.cpuMicros()) - before) / result.requests.total) / 1000;
+    const { cpuMs } = perRequest(before, await target.usage(), result.requests.total);
     return { cpuMs, p95Ms: Math.round(percentile(latencies, 95) * 10) / 10 };
   };
   const burrowPaths = unfiltered.map((params) => `/v1/pvs/paged?${params}`);
@@ -214,9 +228,9 @@ export async function run(): Promise<void> {
 
     await closedLoop(server.url, mix, server.adminKey, 3); // warm-up
     const loadBefore = loadAverage();
-    const cpuBefore = await server.cpuMicros();
+    const usageBefore = await server.usage();
     const { result, latencies } = await closedLoop(server.url, mix, server.adminKey, DURATION_S);
-    const cpuMicros = (await server.cpuMicros()) - cpuBefore;
+    const { cpuMs, mainMs } = perRequest(usageBefore, await server.usage(), Math.max(1, latencies.length));
     const p95 = percentile(latencies, 95);
     const p99 = percentile(latencies, 99);
     const errors = result.errors + result.non2xx + result.timeouts;
@@ -234,7 +248,8 @@ export async function run(): Promise<void> {
       p99_ms: p99,
       max_ms: latencies.at(-1),
       errors,
-      server_cpu_ms_per_request: Math.round((cpuMicros / Math.max(1, latencies.length) / 1000) * 100) / 100,
+      server_cpu_ms_per_request: cpuMs,
+      server_main_thread_ms_per_request: mainMs,
       seed_50k_pvs_s: Math.round(seedSeconds * 100) / 100,
       limits: { p95_ms: 20, p99_ms: 50, errors: 0 },
       load_average: { before: loadBefore, after: loadAverage() },
@@ -242,7 +257,9 @@ export async function run(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(figures)}\n`);
     const slowest = await slowestRequests(server, mix);
-    process.stdout.write(`slowest requests alone (server CPU ms, median of ${SOLO_REPEATS}):\n${slowest.map((r) => `  ${r.cpu_ms.toFixed(2)}  ${r.path}`).join('\n')}\n`);
+    process.stdout.write(
+      `slowest requests alone (server CPU ms / main thread ms, medians of ${SOLO_REPEATS}):\n${slowest.map((r) => `  ${r.cpu_ms.toFixed(2)} / ${r.main_ms.toFixed(2)}  ${r.path}`).join('\n')}\n`,
+    );
     const floor = await unfilteredAgainstFloor(server, mix);
     process.stdout.write(
       `unfiltered pages under the same load: burrow ${floor.burrow_cpu_ms} ms CPU/request (p95 ${floor.burrow_p95_ms} ms), ` +

@@ -3,13 +3,14 @@
  * SQLite file as the squirrel server under test, by hand: the same API-key check (SHA-256 + one read),
  * three prepared better-sqlite3 reads (rows, their links, the tags they name) and JSON.stringify. What
  * burrow spends beyond it is the stack and the search, not the machine. Run as its own process:
- * `barePageServer.ts <squirrel.db>`; prints `{"url"}`, answers each stdin line with `{"cpuMicros"}` and
+ * `barePageServer.ts <squirrel.db>`; prints `{"url"}`, answers each stdin line with processUsage() and
  * exits when stdin ends. `GET /page?after=<id>&limit=<n>`.
  */
 import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { hashToken } from '../../../src/core/secrets/index.ts';
+import { processUsage } from './usage.ts';
 
 type Row = [string, string | null, string | null, string | null, string | null, string | null, number, number, number, string | null, string | null, number, number];
 
@@ -86,8 +87,5 @@ fastify.get<{ Querystring: { after?: string; limit?: string } }>('/page', async 
 const url = await fastify.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ url })}\n`);
 const input = readline.createInterface({ input: process.stdin });
-input.on('line', () => {
-  const { user, system } = process.cpuUsage();
-  process.stdout.write(`${JSON.stringify({ cpuMicros: user + system })}\n`);
-});
+input.on('line', () => process.stdout.write(`${JSON.stringify(processUsage())}\n`));
 input.on('close', () => void fastify.close().then(() => process.exit(0)));

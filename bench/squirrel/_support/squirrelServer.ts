@@ -11,6 +11,7 @@ import readline from 'node:readline';
 import type { LightMyRequestResponse } from 'fastify';
 import { createSquirrelApp } from '../../../src/apps/squirrel/index.ts';
 import { createServer, type BurrowServer } from '../../../src/server.ts';
+import type { ProcessUsage } from './usage.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** a response body as JSON.parse gives it: the benches read the fields they know */
@@ -58,14 +59,14 @@ export async function startSquirrelServer(env: NodeJS.ProcessEnv, app: Parameter
 /** A bench server in a child process that prints one JSON line of its own once listening. */
 export interface BenchProcess<Info> {
   info: Info;
-  /** CPU time the process has used so far, µs */
-  cpuMicros(): Promise<number>;
+  /** CPU time the process (every thread) has used so far, and the time its main thread has been busy, µs */
+  usage(): Promise<ProcessUsage>;
   stop(): Promise<void>;
 }
 
 /**
  * Runs `script` with node (and tsx) in a child process, `env` added to this one's, and waits for its first
- * line. The child answers each stdin line with `{"cpuMicros"}` and ends when stdin ends.
+ * line. The child answers each stdin line with processUsage() and ends when stdin ends.
  * `BENCH_SQUIRREL_NODE_ARGS` adds node flags to it, e.g. `--cpu-prof --cpu-prof-dir=prof` to profile it.
  */
 export async function spawnBenchProcess<Info>(script: URL, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<BenchProcess<Info>> {
@@ -84,9 +85,9 @@ export async function spawnBenchProcess<Info>(script: URL, args: readonly string
   const info = (await next()) as Info;
   return {
     info,
-    async cpuMicros() {
-      child.stdin.write('cpu\n');
-      return (await next()).cpuMicros as number;
+    async usage() {
+      child.stdin.write('usage\n');
+      return (await next()) as unknown as ProcessUsage;
     },
     async stop() {
       if (child.exitCode !== null) return;
@@ -107,5 +108,5 @@ export interface SquirrelProcess extends Omit<BenchProcess<unknown>, 'info'> {
 /** Runs `squirrelServerProcess.ts` in a child process with `env` added to this one's. */
 export async function spawnSquirrelServer(env: NodeJS.ProcessEnv): Promise<SquirrelProcess> {
   const server = await spawnBenchProcess<{ url: string; adminKey: string; dataDir: string }>(new URL('./squirrelServerProcess.ts', import.meta.url), [], env);
-  return { ...server.info, cpuMicros: server.cpuMicros, stop: server.stop };
+  return { ...server.info, usage: server.usage, stop: server.stop };
 }

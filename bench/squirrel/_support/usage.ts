@@ -1,0 +1,13 @@
+/** What a bench child process answers on each stdin line (see spawnBenchProcess in squirrelServer.ts). */
+
+export interface ProcessUsage {
+  /** CPU time of the whole process, every thread, µs */
+  cpuMicros: number;
+  /** time its main thread (the event loop) has been busy, µs */
+  mainMicros: number;
+}
+
+export function processUsage(): ProcessUsage {
+  const { user, system } = process.cpuUsage();
+  return { cpuMicros: user + system, mainMicros: Math.round(performance.eventLoopUtilization().active * 1000) };
+}
