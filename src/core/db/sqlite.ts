@@ -43,13 +43,17 @@ function rowBuilder(names: readonly string[]): RowBuilder {
 }
 
 /**
- * What building one value of a result costs on the main thread, µs, whether SQLite made it here or it
- * came from a reader (a 101-row, 14-column page: ~240 µs either way). A reader only saves the rest.
+ * What SQLite spends building one value of a result, µs (a 101-row, 14-column page: ~210 µs in all).
+ * A reader builds them too, and then the main thread parses them again from its JSON (about a third
+ * of that), so moving a read saves the main thread its other work and costs the machine its values
+ * twice over.
  */
-const VALUE_MICROS = 0.17;
+const VALUE_MICROS = 0.15;
 /**
- * A read goes to a reader when SQLite's own work in it (its time beyond building the values) is above
- * this many µs: below, handing it over costs the main thread about what it saves.
+ * A read goes to the readers once SQLite's other work in it (searching, not building values) is above
+ * this many µs and above the building: a read of a few matches found among many rows. It comes back
+ * once that falls below half of either (reader and main thread time it alike, but the same statement
+ * costs a little more on the busier main thread, and it should not flip at every run).
  */
 const SHARED_READ_MICROS = 150;
 
@@ -57,9 +61,10 @@ const SHARED_READ_MICROS = 150;
 class Statement {
   /** a read that a reader thread may answer: it writes nothing and sets no connection state */
   readonly shareable: boolean;
-  /** time and values of its results lately (moving averages; 0 until it has run) */
+  /** its time and result values lately (moving averages; 0 until it has run) */
   #micros = 0;
   #values = 0;
+  #costly = false;
   #build: RowBuilder | undefined;
 
   constructor(readonly statement: Database.Statement) {
@@ -68,9 +73,9 @@ class Statement {
     if (statement.reader) statement.raw(true);
   }
 
-  /** whether SQLite's work in it, as seen lately, is worth a reader */
+  /** whether its reads go to the readers (outside transactions), from what it has cost lately */
   get costly(): boolean {
-    return this.#micros - this.#values * VALUE_MICROS > SHARED_READ_MICROS;
+    return this.#costly;
   }
 
   rows(raw: unknown[][]): Record<string, unknown>[] {
@@ -82,6 +87,10 @@ class Statement {
     const values = rows.length * (rows[0]?.length ?? 0);
     this.#micros = this.#micros === 0 ? micros : this.#micros * 0.8 + micros * 0.2;
     this.#values = this.#values === 0 ? values : this.#values * 0.8 + values * 0.2;
+    const building = this.#values * VALUE_MICROS;
+    const searching = this.#micros - building;
+    const bar = Math.max(SHARED_READ_MICROS, building);
+    this.#costly = searching > (this.#costly ? bar / 2 : bar);
   }
 
   /** runs it here, on the main connection */
