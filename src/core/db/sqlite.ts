@@ -10,7 +10,7 @@ import {
   type Driver,
   type QueryResult,
 } from 'kysely';
-import { SqliteReaders } from './sqliteReaders.ts';
+import { ReaderUnavailableError, SqliteReaders } from './sqliteReaders.ts';
 import type { AppDatabase, DialectHelpers } from './types.ts';
 
 // better-sqlite3 refuses to bind booleans and Dates; Postgres takes them natively. Converting the bound
@@ -176,18 +176,22 @@ class SqliteFile {
   /**
    * A statement outside any transaction. A read goes to a reader when it is costly, or when a transaction
    * holds the main connection (it reads what is committed instead of waiting); anything else runs here,
-   * in its turn.
+   * in its turn, and so does a read no reader could run.
    */
   async execute(sql: string, parameters: readonly unknown[]): Promise<QueryResult<unknown>> {
     const statement = this.prepare(sql);
-    const free = !this.mutex.locked && !this.sqlite.inTransaction;
-    if (this.readers && statement.shareable && (!free || statement.costly)) {
-      const { rows, micros } = await this.readers.read(this.file, sql, bindable(parameters));
-      statement.learn(micros, rows);
-      return { rows: statement.rows(rows) };
+    const free = () => !this.mutex.locked && !this.sqlite.inTransaction;
+    if (this.readers && statement.shareable && (!free() || statement.costly)) {
+      try {
+        const { rows, micros } = await this.readers.read(this.file, sql, bindable(parameters));
+        statement.learn(micros, rows);
+        return { rows: statement.rows(rows) };
+      } catch (err) {
+        if (!(err instanceof ReaderUnavailableError)) throw err;
+      }
     }
     // nothing can interleave with one synchronous statement, so a free connection needs no lock
-    if (free) return statement.run(parameters);
+    if (free()) return statement.run(parameters);
     await this.mutex.lock();
     try {
       return statement.run(parameters);

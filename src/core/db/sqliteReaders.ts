@@ -24,7 +24,16 @@ type Request =
 type Reply =
   | { id: number; json: string; micros: number }
   | { id: number; rows: unknown[][]; micros: number }
-  | { id: number; error: { message: string; code: string } };
+  /** `opening`: the reader could not open the file, so the statement never ran */
+  | { id: number; error: { message: string; code: string; opening: boolean } };
+
+/**
+ * A read no reader could run: its thread is gone, or it could not open the file (removed or replaced
+ * underneath the server, say). The statement never ran, so the main connection can answer it instead.
+ */
+export class ReaderUnavailableError extends Error {
+  override name = 'ReaderUnavailableError';
+}
 
 /** statements each reader keeps prepared per file, least recently used dropped first */
 const STATEMENTS_PER_FILE = 500;
@@ -35,7 +44,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const CACHE = ${STATEMENTS_PER_FILE};
 const files = new Map();
-function statementOf(file, sql) {
+function open(file) {
   let entry = files.get(file);
   if (!entry) {
     const db = new Database(file, { readonly: true, fileMustExist: true });
@@ -43,6 +52,9 @@ function statementOf(file, sql) {
     entry = { db, statements: new Map() };
     files.set(file, entry);
   }
+  return entry;
+}
+function statementOf(entry, sql) {
   let statement = entry.statements.get(sql);
   if (statement) {
     entry.statements.delete(sql);
@@ -59,16 +71,22 @@ parentPort.on('message', (request) => {
     files.delete(request.file);
     return void entry?.db.close();
   }
+  let entry;
+  try {
+    entry = open(request.file);
+  } catch (err) {
+    return void parentPort.postMessage({ id: request.id, error: { message: String(err && err.message), code: String(err && err.code), opening: true } });
+  }
   const started = performance.now();
   try {
-    const rows = statementOf(request.file, request.sql).all(request.parameters);
+    const rows = statementOf(entry, request.sql).all(request.parameters);
     const micros = Math.round((performance.now() - started) * 1000);
     // The main thread takes a 101-row page in about two thirds of its time as JSON than as a structured
     // clone; values JSON cannot carry exactly (blobs, big integers, infinities, -0) go as a clone.
     const exact = rows.every((row) => row.every((value) => (typeof value === 'number' ? Number.isFinite(value) && !Object.is(value, -0) : typeof value === 'string' || value === null)));
     parentPort.postMessage(exact ? { id: request.id, json: JSON.stringify(rows), micros } : { id: request.id, rows, micros });
   } catch (err) {
-    parentPort.postMessage({ id: request.id, error: { message: String(err && err.message), code: String(err && err.code) } });
+    parentPort.postMessage({ id: request.id, error: { message: String(err && err.message), code: String(err && err.code), opening: false } });
   }
 });
 `;
@@ -102,16 +120,20 @@ class ReaderThread {
       this.pending.delete(reply.id);
       if (!this.pending.size) this.worker.unref();
       if (!pending) return;
-      if ('error' in reply) pending.reject(new Database.SqliteError(reply.error.message, reply.error.code));
+      if ('error' in reply) {
+        const { message, code, opening } = reply.error;
+        pending.reject(opening ? new ReaderUnavailableError(`SQLite reader could not open the file: ${message}`) : new Database.SqliteError(message, code));
+      }
       else pending.resolve({ rows: 'json' in reply ? (JSON.parse(reply.json) as unknown[][]) : withBuffers(reply.rows), micros: reply.micros });
     });
-    const fail = (err: Error) => {
+    const fail = (cause: Error) => {
+      const err = cause instanceof ReaderUnavailableError ? cause : new ReaderUnavailableError(`SQLite reader thread failed: ${cause.message}`);
       onGone(this);
       for (const pending of this.pending.values()) pending.reject(err);
       this.pending.clear();
     };
     this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`SQLite reader thread exited (code ${code})`)));
+    this.worker.on('exit', (code) => fail(new ReaderUnavailableError(`SQLite reader thread exited (code ${code})`)));
   }
 
   send(request: Request, pending?: Pending & { id: number }): void {

@@ -167,4 +167,20 @@ describe('sqlite reader threads: costly reads outside transactions run beside th
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('a read no reader can run (its file removed underneath the server) is answered by the main connection', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-readers-gone-'));
+    try {
+      const database = openSqlite('gone', dir, 2);
+      const db = await createItems(database);
+      await db.insertInto('items').values({ id: 1, name: 'kept', data: null, amount: null }).execute();
+      const count = () => costly(db, sql`(select group_concat(name) from items)`);
+      await count(); // on the main thread, which learns the read is costly; no reader has opened the file yet
+      for (const file of fs.readdirSync(dir)) fs.rmSync(path.join(dir, file));
+      assert.deepEqual((await count()).rows, [{ n: 200000, extra: 'kept' }]);
+      await database.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
