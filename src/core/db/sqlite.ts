@@ -79,8 +79,11 @@ class Statement {
   }
 
   rows(raw: unknown[][]): Record<string, unknown>[] {
-    this.#build ??= rowBuilder(this.statement.columns().map((column) => column.name));
-    return raw.map(this.#build);
+    return raw.map(this.#builder());
+  }
+
+  #builder(): RowBuilder {
+    return (this.#build ??= rowBuilder(this.statement.columns().map((column) => column.name)));
   }
 
   learn(micros: number, rows: readonly unknown[][]): void {
@@ -106,7 +109,8 @@ class Statement {
   }
 
   *iterate(parameters: readonly unknown[]): IterableIterator<Record<string, unknown>> {
-    for (const values of this.statement.iterate(bindable(parameters)) as IterableIterator<unknown[]>) yield this.rows([values])[0]!;
+    const build = this.#builder();
+    for (const values of this.statement.iterate(bindable(parameters)) as IterableIterator<unknown[]>) yield build(values);
   }
 }
 
@@ -309,7 +313,7 @@ function readersFor(file: string, readers: number): SqliteReaders | undefined {
 }
 
 /** one reader thread per core, up to 4 (more readers than cores only queue); none on a single core */
-export const defaultSqliteReaders = (): number => {
+const defaultSqliteReaders = (): number => {
   const cores = os.availableParallelism();
   return cores > 1 ? Math.min(cores, 4) : 0;
 };
