@@ -6,7 +6,7 @@ import websocket from '@fastify/websocket';
 import type { Logger } from 'pino';
 import type { AppContext, BurrowApp } from './core/app.ts';
 import { platformSettings, readSettings, type PlatformConfig } from './core/config.ts';
-import { migrateToLatest, openAppDatabase, type AppDatabase } from './core/db/index.ts';
+import { appDatabaseOptions, migrateToLatest, openAppDatabase, type AppDatabase } from './core/db/index.ts';
 import { documentScope, registerDocs } from './core/docs/index.ts';
 import { createEventBus } from './core/events/index.ts';
 import type { EventBus } from './core/events/types.ts';
@@ -67,13 +67,7 @@ export function selectApps(available: readonly BurrowApp[], wanted: readonly str
 
 /** Opens an app's database and applies the core's and the app's migrations (also `burrow migrate`). */
 export async function openMigratedDatabase(app: BurrowApp, config: PlatformConfig, schema?: string): Promise<AppDatabase> {
-  const database = await openAppDatabase({
-    appId: app.id,
-    dataDir: config.BURROW_DATA_DIR,
-    databaseUrl: config.DATABASE_URL,
-    schema,
-    sqliteReaders: config.BURROW_SQLITE_READERS,
-  });
+  const database = await openAppDatabase(appDatabaseOptions(app.id, config, schema));
   try {
     await migrateToLatest(database, jobsMigrations);
     await migrateToLatest(database, outboundMigrations);

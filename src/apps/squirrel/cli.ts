@@ -1,7 +1,7 @@
 import { AppError } from '../../core/http/index.ts';
 import type { CliInvocation, CliRegistry } from '../../cli/registry.ts';
 import { platformSettings, readSettings } from '../../core/config.ts';
-import { migrateToLatest, openAppDatabase, type AppDatabase } from '../../core/db/index.ts';
+import { appDatabaseOptions, migrateToLatest, openAppDatabase, type AppDatabase } from '../../core/db/index.ts';
 import { createApiKeyRepo } from './apikeys/repo.ts';
 import { createApiKeyService, type ApiKeyService, type ApiKeyView } from './apikeys/service.ts';
 import { squirrelMigrations } from './db/migrations/index.ts';
@@ -10,7 +10,7 @@ import type { SquirrelDb } from './db/schema.ts';
 /** Opens squirrel's database straight from the environment, as `burrow serve` would (spec §6 CLI). */
 async function withKeys(invocation: CliInvocation, work: (keys: ApiKeyService) => Promise<number>): Promise<number> {
   const config = readSettings(platformSettings, invocation.io.env);
-  const database = (await openAppDatabase({ appId: 'squirrel', dataDir: config.BURROW_DATA_DIR, databaseUrl: config.DATABASE_URL })) as AppDatabase<SquirrelDb>;
+  const database = (await openAppDatabase(appDatabaseOptions('squirrel', config))) as AppDatabase<SquirrelDb>;
   try {
     await migrateToLatest(database, { name: 'squirrel', migrations: squirrelMigrations });
     return await work(createApiKeyService(createApiKeyRepo(database), database.dialect));

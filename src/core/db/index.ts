@@ -1,3 +1,4 @@
+import type { PlatformConfig } from '../config.ts';
 import { openPostgres } from './postgres.ts';
 import { openSqlite } from './sqlite.ts';
 import type { AppDatabase } from './types.ts';
@@ -15,6 +16,11 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** SQLite reader threads (undefined: the default for this machine) */
   sqliteReaders?: number;
+}
+
+/** the options an app's database opens with under the platform's settings (the server's and the CLIs') */
+export function appDatabaseOptions(appId: string, config: PlatformConfig, schema?: string): OpenDatabaseOptions {
+  return { appId, dataDir: config.BURROW_DATA_DIR, databaseUrl: config.DATABASE_URL, schema, sqliteReaders: config.BURROW_SQLITE_READERS };
 }
 
 export async function openAppDatabase(options: OpenDatabaseOptions): Promise<AppDatabase> {
