@@ -16,7 +16,7 @@ import autocannon from 'autocannon';
 import { recordResult } from '../_support/results.ts';
 import { loadAverage } from './_support/iocProcess.ts';
 import { spawnBenchProcess, spawnSquirrelServer, type SquirrelProcess } from './_support/squirrelServer.ts';
-import type { ProcessUsage } from './_support/usage.ts';
+import type { ProcessUsage } from '../_support/usage.ts';
 
 const PVS = Number(process.env.B4_PVS ?? 50_000);
 const DURATION_S = Number(process.env.B4_DURATION_S ?? 20);

@@ -10,7 +10,7 @@ import readline from 'node:readline';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
 import { hashToken } from '../../../src/core/secrets/index.ts';
-import { processUsage } from './usage.ts';
+import { processUsage } from '../../_support/usage.ts';
 
 type Row = [string, string | null, string | null, string | null, string | null, string | null, number, number, number, string | null, string | null, number, number];
 

@@ -11,7 +11,7 @@ import readline from 'node:readline';
 import type { LightMyRequestResponse } from 'fastify';
 import { createSquirrelApp } from '../../../src/apps/squirrel/index.ts';
 import { createServer, type BurrowServer } from '../../../src/server.ts';
-import type { ProcessUsage } from './usage.ts';
+import type { ProcessUsage } from '../../_support/usage.ts';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 /** a response body as JSON.parse gives it: the benches read the fields they know */

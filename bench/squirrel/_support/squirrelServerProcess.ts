@@ -4,7 +4,7 @@
  */
 import readline from 'node:readline';
 import { startSquirrelServer } from './squirrelServer.ts';
-import { processUsage } from './usage.ts';
+import { processUsage } from '../../_support/usage.ts';
 
 const squirrel = await startSquirrelServer({});
 const url = await squirrel.server.listen();

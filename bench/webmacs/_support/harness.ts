@@ -13,6 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import pg from 'pg';
 import { recordResult } from '../../_support/results.ts';
+import type { ProcessUsage } from '../../_support/usage.ts';
 
 export const ADMIN_EMAIL = 'admin@webmacs.io';
 const ADMIN_PASSWORD = 'bench-admin-password-1';
@@ -29,8 +30,8 @@ export interface ServerHandle {
   url: string;
   dataDir: string;
   env: NodeJS.ProcessEnv;
-  /** CPU time (µs) and RSS of the server process so far */
-  usage(): Promise<{ cpuMicros: number; rssBytes: number }>;
+  /** the server process's resource use so far */
+  usage(): Promise<ProcessUsage>;
   stop(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ export async function startServer(env: Record<string, string> = {}, reuse?: { da
     async usage() {
       child.stdin!.write('usage\n');
       const [line] = (await once(lines, 'line')) as [string];
-      return JSON.parse(line) as { cpuMicros: number; rssBytes: number };
+      return JSON.parse(line) as ProcessUsage;
     },
     async stop() {
       child.stdin!.write('stop\n');
