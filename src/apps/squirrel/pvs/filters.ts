@@ -119,11 +119,12 @@ export type PagePlan =
 export function pvFilters(db: Kysely<SquirrelDb>) {
   const dialect = db.getExecutor().adapter instanceof PostgresAdapter ? postgresFilters : sqliteFilters;
   const devices = (eb: Where, filter: PvFilter) => (filter.devices ? [eb('pv.device', 'in', nonEmpty(filter.devices))] : []);
-  /** the ids linked to any of the tags after `after`: a compound select, one arm per tag */
-  const linked = (tagIds: readonly string[], after: string | undefined) => {
-    const arms = tagIds.map((tagId) =>
-      db.selectFrom('pv_tag').select('pv_id').where('tag_id', '=', tagId).$if(after !== undefined, (q) => q.where('pv_id', '>', after!)),
-    );
+  /** one tag's links after `after`, in its index range */
+  const linksOf = (tagId: string, after: string | undefined) =>
+    db.selectFrom('pv_tag').select('pv_id').where('tag_id', '=', tagId).$if(after !== undefined, (q) => q.where('pv_id', '>', after!));
+  /** the ids linked to any of the tags after `after`, up to `end` when given: a compound select, one arm per tag */
+  const linked = (tagIds: readonly string[], after: string | undefined, end: string | undefined) => {
+    const arms = tagIds.map((tagId) => linksOf(tagId, after).$if(end !== undefined, (q) => q.where('pv_id', '<=', end!)));
     return arms.slice(1).reduce((query, arm) => query.union(arm), arms[0]!);
   };
   /** the term and tag conditions tested on a PV known only by its id */
@@ -149,14 +150,15 @@ export function pvFilters(db: Kysely<SquirrelDb>) {
       return { kind: 'links', tagIds, rest: { ...(filter.term !== undefined ? { term: filter.term } : {}), tagGroups: others } };
     },
     /**
-     * Ids of the first `window` PVs after `after` carrying any of `tagIds`, in id order, that also pass
-     * `rest`; at most `limit`. Each tag's links are one ordered range of pv_tag_tag_idx; the compound
-     * select merges them as it reads and the outer query stops at its limit, so only the links up to
-     * the last match are read, never all of a tag's links. `rest` is probed on the ids alone (pv_tag,
-     * and the covering index of migration 20261122_1710 for a term), so no PV row is read for a miss.
+     * Ids of the PVs after `after`, up to `end` when given, carrying any of `tagIds`, in id order, that
+     * also pass `rest`; at most `limit`. Each tag's links are one ordered range of pv_tag_tag_idx; the
+     * compound select merges them as it reads and the outer query stops at its limit, so only the links
+     * up to the last match are read. `rest` is probed on the ids alone (pv_tag, and the covering index of
+     * migration 20261122_1710 for a term), so no PV row is read for a miss.
      */
-    linkedMatches(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, window: number, limit: number) {
-      const candidates = linked(plan.tagIds, after).orderBy('pv_id').limit(window).as('c');
+    linkedMatches(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, end: string | undefined, limit: number) {
+      // The no-op limit keeps the merge ordered (see intersectedMatches).
+      const candidates = linked(plan.tagIds, after, end).orderBy('pv_id').limit(UNLIMITED).as('c');
       const candidateId = sql.ref<string>('c.pv_id');
       return db
         .selectFrom(candidates)
@@ -201,13 +203,22 @@ export function pvFilters(db: Kysely<SquirrelDb>) {
         .executeTakeFirstOrThrow();
       return Number(row.n);
     },
-    /** how many of the first `window` ids linkedMatches looked at, and the last of them */
-    async linkedWindow(tagIds: readonly string[], after: string | undefined, window: number): Promise<{ size: number; last: string | undefined }> {
-      const row = await db
-        .selectFrom(linked(tagIds, after).orderBy('pv_id').limit(window).as('c'))
-        .select((eb) => [eb.fn.countAll<number>().as('size'), eb.fn.max('c.pv_id').as('last')])
-        .executeTakeFirstOrThrow();
-      return { size: Number(row.size), last: row.last ?? undefined };
+    /**
+     * The end of a window of about `window` links after `after` among the tags' links: the smallest of
+     * each tag's (window / tags)-th link, so no tag has more than its share in the window. Each tag's
+     * offset is a walk of its own index range; counting the window in id order instead would merge and
+     * dedupe the tags' links, ten times the cost. Undefined when every tag has fewer links left than its
+     * share: the rest is the last window.
+     */
+    async linkWindowEnd(tagIds: readonly string[], after: string | undefined, window: number): Promise<string | undefined> {
+      const share = Math.ceil(window / tagIds.length);
+      const ends = tagIds.map((tagId) => linksOf(tagId, after).orderBy('pv_id').limit(1).offset(share - 1));
+      // min() over the rows skips the tags with no such link (null), on both dialects
+      const { rows } = await sql<{ end: string | null }>`select min(e) as ${sql.ref('end')} from (${sql.join(
+        ends.map((end) => sql`select (${end}) as e`),
+        sql` union all `,
+      )}) as ends`.execute(db);
+      return rows[0]?.end ?? undefined;
     },
     /**
      * The filter for rows after `after`, driven by the indexes: the trigram index for a term alone, the

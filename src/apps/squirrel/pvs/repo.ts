@@ -38,7 +38,7 @@ const PV_TAG_COLUMNS: readonly BulkColumn<PvTagTable>[] = [
  * the first one's density lost to matches clustered in id order.
  */
 const PROBE_WINDOW = 4_000;
-/** Links a tag-driven page reads, at most, in one query (it stops at its last match before). */
+/** About how many links one query of a tag-driven page reads, at most (it stops at its last match before). */
 const LINK_WINDOW = 4_000;
 /** Links the first query of a tag-driven page reads: a sample that tells how dense the matches are. */
 const FIRST_LINK_WINDOW = 1_000;
@@ -79,12 +79,10 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
   async function linkedPage(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, limit: number): Promise<PvRow[]> {
     const found: PvRow[] = [];
     for (let from = after, window = FIRST_LINK_WINDOW; ; window = LINK_WINDOW) {
-      const matches = filters.linkedMatches(plan, from, window, limit - found.length);
-      found.push(...(await rowsOf(matches)));
-      if (found.length === limit) return found;
-      const read = await filters.linkedWindow(plan.tagIds, from, window);
-      if (read.size < window) return found;
-      from = read.last;
+      const end = await filters.linkWindowEnd(plan.tagIds, from, window);
+      found.push(...(await rowsOf(filters.linkedMatches(plan, from, end, limit - found.length))));
+      if (found.length === limit || end === undefined) return found;
+      from = end;
       if (window === FIRST_LINK_WINDOW && (await intersectionIsCheaper(plan, from, limit - found.length, found.length))) {
         return [...found, ...(await rowsOf(filters.intersectedMatches(plan, from, limit - found.length)))];
       }
