@@ -66,8 +66,8 @@ export function selectApps(available: readonly BurrowApp[], wanted: readonly str
 }
 
 /** Opens an app's database and applies the core's and the app's migrations (also `burrow migrate`). */
-export async function openMigratedDatabase(app: BurrowApp, config: PlatformConfig, schema?: string): Promise<AppDatabase> {
-  const database = await openAppDatabase(appDatabaseOptions(app.id, config, schema));
+export async function openMigratedDatabase(app: BurrowApp, config: PlatformConfig, schema?: string, soleCaller?: () => boolean): Promise<AppDatabase> {
+  const database = await openAppDatabase({ ...appDatabaseOptions(app.id, config, schema), soleCaller });
   try {
     await migrateToLatest(database, jobsMigrations);
     await migrateToLatest(database, outboundMigrations);
@@ -151,7 +151,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   async function mountApp(app: BurrowApp): Promise<MountedApp> {
     const settings = readSettings(app.settings, env, options.demo ? app.demoDefaults : {});
     const appLogger = logger.child({ app: app.id });
-    const database = await openMigratedDatabase(app, config, options.schemaFor?.(app.id));
+    const database = await openMigratedDatabase(app, config, options.schemaFor?.(app.id), () => http.inFlight === 1);
     const jobs = createJobEngine({
       database,
       bus,

@@ -16,6 +16,8 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** SQLite reader threads (undefined: the default for this machine) */
   sqliteReaders?: number;
+  /** whether one caller alone uses the process now: its costly SQLite reads skip the reader threads */
+  soleCaller?: () => boolean;
 }
 
 /** the options an app's database opens with under the platform's settings (the server's and the CLIs') */
@@ -25,5 +27,5 @@ export function appDatabaseOptions(appId: string, config: PlatformConfig, schema
 
 export async function openAppDatabase(options: OpenDatabaseOptions): Promise<AppDatabase> {
   if (options.databaseUrl) return openPostgres(options.appId, options.databaseUrl, { schema: options.schema });
-  return openSqlite(options.appId, options.dataDir, options.sqliteReaders);
+  return openSqlite(options.appId, options.dataDir, options.sqliteReaders, options.soleCaller);
 }

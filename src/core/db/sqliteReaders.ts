@@ -153,6 +153,11 @@ export class SqliteReaders {
   /** `size` threads at most, started as reads first need them */
   constructor(readonly size: number) {}
 
+  /** no read is in flight on any reader */
+  get idle(): boolean {
+    return this.#threads.every((thread) => thread.pending.size === 0);
+  }
+
   /** Runs a read-only statement on the least busy reader; it sees what the writer has committed. */
   read(file: string, sql: string, parameters: unknown[]): Promise<ReaderResult> {
     const thread = this.#leastBusy();

@@ -83,6 +83,11 @@ export interface HttpCore {
    * Call before registering any app so the route index sees every route.
    */
   install(fastify: FastifyInstance): void;
+  /**
+   * HTTP requests being served now, from routing until their response closes (WebSocket upgrades are
+   * not counted): what shared resources use to tell one caller from several at once.
+   */
+  readonly inFlight: number;
 }
 
 export function createHttpCore(): HttpCore {
@@ -94,12 +99,16 @@ export function createHttpCore(): HttpCore {
     owner?.onUnrouted?.(request, reply);
     return sendProblem(reply, owner?.envelope ?? platformEnvelope, problem);
   };
+  let inFlight = 0;
   const stamp = (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
   };
   return {
     owners,
+    get inFlight() {
+      return inFlight;
+    },
     frameworkErrors(error, request, reply) {
       // Fastify answers these before any hook runs, in a body of its own, unless handed to us.
       stamp(request, reply);
@@ -114,6 +123,11 @@ export function createHttpCore(): HttpCore {
       fastify.addHook('onRoute', (route) => methods.add(route.method, route.url ?? route.path));
       fastify.addHook('onRequest', (request, reply, done) => {
         stamp(request, reply);
+        if (request.headers.upgrade === undefined) {
+          inFlight++;
+          // 'close' comes after the response is sent and also when the client goes away first
+          reply.raw.once('close', () => inFlight--);
+        }
         done();
       });
       fastify.setErrorHandler((error, request, reply) => answerUnrouted(request, reply, problemFromError(error)));

@@ -183,4 +183,29 @@ describe('sqlite reader threads: costly reads outside transactions run beside th
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("a lone caller's costly read stays on the main thread; with others waiting, or a reader busy, it goes to a reader", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'burrow-readers-sole-'));
+    let sole = true;
+    const database = openSqlite('sole', dir, 2, () => sole);
+    try {
+      const db = await createItems(database);
+      await costly(db); // learns the read is costly
+      const inline = await turnsDuring(costly(db));
+      assert.ok(inline <= 1, `a lone caller's read let the event loop turn ${inline} times`);
+      sole = false;
+      const offloaded = await turnsDuring(costly(db));
+      assert.ok(offloaded > 5, `with other callers, the event loop turned only ${offloaded} times`);
+      // a read already on a reader means another caller: the next one goes to a reader too
+      const first = costly(db);
+      await new Promise((resolve) => setImmediate(resolve));
+      sole = true;
+      const second = await turnsDuring(costly(db));
+      await first;
+      assert.ok(second > 5, `beside a reader's read, the event loop turned only ${second} times`);
+    } finally {
+      await database.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
