@@ -50,9 +50,9 @@ function rowBuilder(names: readonly string[]): RowBuilder {
  */
 const VALUE_MICROS = 0.15;
 /**
- * A read goes to the readers once SQLite's other work in it (searching, not building values) is above
- * this many µs and above the building: a read of a few matches found among many rows. It comes back
- * once that falls below half of either (reader and main thread time it alike, but the same statement
+ * A read is costly, worth a reader while others wait for the main thread, once SQLite's other work in it
+ * (searching, not building values) is above this many µs and above the building: a read of a few matches
+ * found among many rows. It is cheap again once that falls below half of either (reader and main thread time it alike, but the same statement
  * costs a little more on the busier main thread, and it should not flip at every run).
  */
 const SHARED_READ_MICROS = 150;
@@ -73,7 +73,7 @@ class Statement {
     if (statement.reader) statement.raw(true);
   }
 
-  /** whether its reads go to the readers (outside transactions), from what it has cost lately */
+  /** whether it is worth a reader thread while others wait for the main one (SqliteFile.execute), from what it has cost lately */
   get costly(): boolean {
     return this.#costly;
   }

@@ -38,9 +38,12 @@ const PV_TAG_COLUMNS: readonly BulkColumn<PvTagTable>[] = [
  * the first one's density lost to matches clustered in id order.
  */
 const PROBE_WINDOW = 4_000;
-/** About how many links one query of a tag-driven page reads, at most (it stops at its last match before). */
+/**
+ * Links one query of a tag-driven page reads, at most (it stops at its last match before). A window ends
+ * at each tag's share of it (filters.linkWindowEnd), so tags of unequal density give a smaller one.
+ */
 const LINK_WINDOW = 4_000;
-/** Links the first query of a tag-driven page reads: a sample that tells how dense the matches are. */
+/** Links the first query of a tag-driven page reads, at most: a sample that tells how dense the matches are. */
 const FIRST_LINK_WINDOW = 1_000;
 /**
  * What a walked link costs, in links the intersection reads: the walk probes each link with index seeks,
@@ -57,9 +60,11 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
     db.selectFrom('pv').selectAll().where('pv.id', 'in', ids).orderBy('pv.id').execute();
 
   /**
-   * After a first window of FIRST_LINK_WINDOW links held `matched` matches: whether intersecting the
+   * After a first window of up to FIRST_LINK_WINDOW links held `matched` matches: whether intersecting the
    * tag sets (filters.intersectedMatches) finds the `wanted` rest for less than walking on would. The
-   * walk's links are extrapolated from the window's density; the intersection reads every set's links,
+   * walk's links are extrapolated from the window's density, taking the window as full (counting it
+   * would cost a second merge of the tags' links; with tags of unequal density this overrates the walk,
+   * which only tips the choice to the intersection sooner); the intersection reads every set's links,
    * taken as the driver's (the set naming the fewest tags) times the number of sets.
    */
   async function intersectionIsCheaper(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, wanted: number, matched: number): Promise<boolean> {
