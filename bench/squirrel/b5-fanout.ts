@@ -72,7 +72,7 @@ interface ClientRun {
  * One run: CLIENTS clients in a process of their own connect and subscribe, warm up for WARMUP_S and
  * measure for MEASURE_S while the IOC changes; the server's monitor events and RSS over the same time.
  */
-async function clientRun(base: string, adminKey: string, monitorUpdates: () => Promise<number>, droppedSoFar: () => Promise<number>): Promise<ClientRun> {
+async function clientRun(base: string, adminKey: string, monitorUpdates: () => Promise<number>, droppedUpdates: () => Promise<number>): Promise<ClientRun> {
   const clients = spawn(process.execPath, ['--import', 'tsx', new URL('./_support/b5-clients.ts', import.meta.url).pathname], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
@@ -98,7 +98,7 @@ async function clientRun(base: string, adminKey: string, monitorUpdates: () => P
     await sleep(WARMUP_S * 1000);
     const rssAtStart = process.memoryUsage().rss;
     const updatesAtStart = await monitorUpdates();
-    const droppedAtStart = await droppedSoFar();
+    const droppedAtStart = await droppedUpdates();
     const measuredAt = performance.now();
     let rssPeak = rssAtStart;
     const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 1000);
@@ -114,7 +114,7 @@ async function clientRun(base: string, adminKey: string, monitorUpdates: () => P
       p99_ms: result.p99_ms as number,
       max_ms: result.max_ms as number,
       clients_closed: (result.closed_during_run as number) + (result.closed_before_run as number),
-      server_dropped: (await droppedSoFar()) - droppedAtStart,
+      server_dropped: (await droppedUpdates()) - droppedAtStart,
       rss_growth_mb: mb(process.memoryUsage().rss - rssAtStart),
       rss_peak_mb: mb(rssPeak),
     };
@@ -134,6 +134,7 @@ export async function run(): Promise<void> {
   const { server, adminKey, call } = squirrel;
   const metricsText = async () => (await squirrel.request('GET', '/metrics')).body;
   const monitorUpdates = async () => Number(/^squirrel_monitor_updates_total (\S+)$/m.exec(await metricsText())?.[1]);
+  const droppedUpdates = async () => Number(/^squirrel_ws_dropped_total (\S+)$/m.exec(await metricsText())?.[1]);
   let driver: { stop(): number } | undefined;
   try {
     await call('POST', '/v1/pvs/multi', Array.from({ length: PAIRS }, (_, i) => ({ setpoint_address: `${PREFIX}${i + 1}:SP`, readback_address: `${PREFIX}${i + 1}:RB` })));
@@ -151,7 +152,7 @@ export async function run(): Promise<void> {
     const runs: ClientRun[] = [];
     let rssAfterWarmUp = 0;
     for (let round = 0; round <= RUNS; round++) {
-      const measured = await clientRun(base, adminKey, monitorUpdates, async () => Number(/^squirrel_ws_dropped_total (\S+)$/m.exec(await metricsText())?.[1]));
+      const measured = await clientRun(base, adminKey, monitorUpdates, droppedUpdates);
       // round 0 is the warm-up
       if (round === 0) {
         rssAfterWarmUp = process.memoryUsage().rss;
