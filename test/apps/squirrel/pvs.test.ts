@@ -69,6 +69,26 @@ describe('squirrel PVs (spec §3.2, §12 items 11–26)', () => {
     assert.deepEqual([put.statusCode, put.json().code], [404, 'tag_not_found']);
   });
 
+  it("a PV's tags are ordered by group name, then tag name, in every view; a deleted tag leaves them all", async () => {
+    const beam = (await sq.call('POST', '/v1/tags', { name: 'Beam', tags: ['Zeta', 'alpha', 'Mid'].map((name) => ({ name })) })).json();
+    const id = (name: string) => (beam.tags as { id: string; name: string }[]).find((tag) => tag.name === name)!.id;
+    const names = (pv: { tags: { group_name: string; name: string }[] }) => pv.tags.map((tag) => `${tag.group_name}/${tag.name}`);
+    const expected = ['Area/LI21', 'Beam/alpha', 'Beam/Mid', 'Beam/Zeta'];
+    const given = [id('Zeta'), tagId, id('Mid'), id('alpha'), id('Mid')];
+    const created = (await sq.call('POST', '/v1/pvs', { setpoint_address: 'ORDER:1', tag_ids: given })).json();
+    const [bulk] = (await sq.call('POST', '/v1/pvs/multi', [{ setpoint_address: 'ORDER:2', tag_ids: given }])).json();
+    const updated = (await sq.call('PUT', `/v1/pvs/${bulk.id}`, { tag_ids: [id('Mid'), id('Zeta'), tagId, id('alpha')] })).json();
+    const views = async () => [
+      (await sq.call('GET', `/v1/pvs/${created.id}`)).json(),
+      ...(await sq.call('GET', '/v1/pvs?query=order:')).json(),
+      ...(await sq.call('GET', '/v1/pvs/paged?query=order:')).json().items,
+      ...(await sq.call('GET', '/v1/pvs/search?q=order:')).json().results,
+    ];
+    for (const pv of [created, bulk, updated, ...(await views())]) assert.deepEqual(names(pv), expected);
+    assert.equal((await sq.call('DELETE', `/v1/tags/${beam.id}/tags/${id('Mid')}`)).statusCode, 200);
+    for (const pv of await views()) assert.deepEqual(names(pv), ['Area/LI21', 'Beam/alpha', 'Beam/Zeta']);
+  });
+
   it('§12.16 bulk create returns PVs in input order; [] gives []; {"pvs":[…]} is accepted', async () => {
     const inputs = Array.from({ length: 10 }, (_, i) => ({ setpoint_address: `BULK:${9 - i}:SP`, device: `BULK:${9 - i}` }));
     const res = await sq.call('POST', '/v1/pvs/multi', inputs);

@@ -6,6 +6,8 @@ import { hasConditions, pvFilters, type PagePlan, type PvFilter } from './filter
 export type { PvFilter } from './filters.ts';
 
 export type PvRow = PvTable;
+/** A PV as views show it: its row and its tag ids, comma-separated (UUIDs hold none), null when it has none. */
+export type PvWithTagIds = PvRow & { tag_ids: string | null };
 
 const CHUNK = 500;
 
@@ -56,8 +58,18 @@ const INTERSECT_MIN_WALK = 2_000;
 
 export function createPvRepo(db: Kysely<SquirrelDb>) {
   const filters = pvFilters(db);
+  /**
+   * PV rows with their tag ids gathered per row (an index seek each) in the same statement: a page's
+   * links read apart cost a second statement with a parameter per PV and a row per link, about twice
+   * the time (at 50k PVs, 100 PVs: 175 µs against 90 µs in SQLite alone).
+   */
+  const withTagIds = () =>
+    db
+      .selectFrom('pv')
+      .selectAll('pv')
+      .select((eb) => eb.selectFrom('pv_tag').select(sql<string>`string_agg(pv_tag.tag_id, ',')`.as('ids')).whereRef('pv_tag.pv_id', '=', 'pv.id').as('tag_ids'));
   const rowsOf = (ids: SelectQueryBuilder<SquirrelDb, 'pv', { id: string }> | ReturnType<typeof filters.linkedMatches | typeof filters.intersectedMatches>) =>
-    db.selectFrom('pv').selectAll().where('pv.id', 'in', ids).orderBy('pv.id').execute();
+    withTagIds().where('pv.id', 'in', ids).orderBy('pv.id').execute();
 
   /**
    * After a first window of up to FIRST_LINK_WINDOW links held `matched` matches: whether intersecting the
@@ -81,8 +93,8 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
    * shows matches too sparse for that, and other tag groups narrow the filter, the rest comes from the
    * intersection of the sets instead.
    */
-  async function linkedPage(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, limit: number): Promise<PvRow[]> {
-    const found: PvRow[] = [];
+  async function linkedPage(plan: Extract<PagePlan, { kind: 'links' }>, after: string | undefined, limit: number): Promise<PvWithTagIds[]> {
+    const found: PvWithTagIds[] = [];
     for (let from = after, window = FIRST_LINK_WINDOW; ; window = LINK_WINDOW) {
       const end = await filters.linkWindowEnd(plan.tagIds, from, window);
       found.push(...(await rowsOf(filters.linkedMatches(plan, from, end, limit - found.length))));
@@ -95,8 +107,8 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
   }
 
   return {
-    findById(id: string): Promise<PvRow | undefined> {
-      return db.selectFrom('pv').selectAll().where('id', '=', id).executeTakeFirst();
+    findById(id: string): Promise<PvWithTagIds | undefined> {
+      return withTagIds().where('pv.id', '=', id).executeTakeFirst();
     },
     async findByIds(ids: readonly string[]): Promise<PvRow[]> {
       const rows: PvRow[] = [];
@@ -137,8 +149,8 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
      * lets the trigram index drive); any other filtered page first probes the next PROBE_WINDOW rows one
      * by one, then, if they held too few matches, takes the rest after the window from the indexes.
      */
-    async page(filter: PvFilter, after: string | undefined, limit: number): Promise<PvRow[]> {
-      const from = () => db.selectFrom('pv').selectAll().$if(after !== undefined, (q) => q.where('pv.id', '>', after!)).orderBy('pv.id');
+    async page(filter: PvFilter, after: string | undefined, limit: number): Promise<PvWithTagIds[]> {
+      const from = () => withTagIds().$if(after !== undefined, (q) => q.where('pv.id', '>', after!)).orderBy('pv.id');
       if (!hasConditions(filter)) return from().limit(limit).execute();
       const plan = await filters.pagePlan(filter);
       if (plan.kind === 'links') return linkedPage(plan, after, limit);
@@ -165,9 +177,7 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
       );
       if (probed.length === limit || windowEnd === undefined) return probed;
       const indexed = await filters.indexed(filter, windowEnd.id);
-      const rest = await db
-        .selectFrom('pv')
-        .selectAll()
+      const rest = await withTagIds()
         .where('pv.id', '>', windowEnd.id)
         .where(indexed)
         .orderBy('pv.id')
@@ -176,10 +186,8 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
       return [...probed, ...rest];
     },
     /** ordered by setpoint address with nulls last, then id (spec §3.2 search) */
-    async search(filter: PvFilter, limit: number, offset: number): Promise<PvRow[]> {
-      return db
-        .selectFrom('pv')
-        .selectAll()
+    async search(filter: PvFilter, limit: number, offset: number): Promise<PvWithTagIds[]> {
+      return withTagIds()
         .where(await filters.indexed(filter, undefined))
         .orderBy(sql`setpoint_address is null`)
         .orderBy('setpoint_address')

@@ -4,9 +4,9 @@ import { uuidv7 } from '../../../core/secrets/index.ts';
 import type { PvTable, SquirrelDb } from '../db/schema.ts';
 import { errors, listSome } from '../errors.ts';
 import { isoTime, isUuid, unique } from '../format.ts';
-import { createTagRepo, type TagWithGroup } from '../tags/repo.ts';
+import { createTagRepo, tagsOf, type TagWithGroup } from '../tags/repo.ts';
 import { normaliseAddress, protocolOf } from './address.ts';
-import { createPvRepo, type PvFilter, type PvRepo, type PvRow } from './repo.ts';
+import { createPvRepo, type PvFilter, type PvRepo, type PvRow, type PvWithTagIds } from './repo.ts';
 
 /** A PV on the wire: the stored columns, with the flag as a boolean, times as ISO strings and its tags. */
 export type PvView = Pick<
@@ -91,14 +91,20 @@ function rowFromInput(input: PvInput, fieldPrefix: string, createdBy: string | n
   return { ...row, search_text: searchText(row) };
 }
 
+/** a row just written, with the tag ids it was given, as the repo reads PVs */
+function withTagIds(row: PvRow, tagIds: readonly string[]): PvWithTagIds {
+  return { ...row, tag_ids: unique(tagIds).join(',') || null };
+}
+
 /** `bulkBatchSize`: rows per bulk insert statement on Postgres (SQUIRREL_BULK_INSERT_BATCH_SIZE) */
 export function createPvService(database: AppDatabase<SquirrelDb>, options: { onChange: () => void; bulkBatchSize: number }) {
   const { bulkBatchSize } = options;
   const repo = createPvRepo(database.db);
   const tagRepo = createTagRepo(database.db);
 
-  async function views(rows: readonly PvRow[]): Promise<PvView[]> {
-    const tags = await tagRepo.tagsOfPvs(rows.map((r) => r.id));
+  async function views(rows: readonly PvWithTagIds[]): Promise<PvView[]> {
+    const tagIds = new Map(rows.map((row) => [row.id, row.tag_ids?.split(',') ?? []]));
+    const tags = tagsOf(tagIds, await tagRepo.tagsByIds(unique([...tagIds.values()].flat())));
     return rows.map((row) => ({
       id: row.id,
       setpoint_address: row.setpoint_address,
@@ -118,7 +124,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
     }));
   }
 
-  async function requirePv(id: string): Promise<PvRow> {
+  async function requirePv(id: string): Promise<PvWithTagIds> {
     const row = isUuid(id) ? await repo.findById(id) : undefined;
     if (!row) throw errors.pvNotFound([id]);
     return row;
@@ -161,7 +167,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
       }
       await requireTags(input.tag_ids ?? []);
       await insertAll([row], [input.tag_ids ?? []]);
-      return (await views([row]))[0]!;
+      return (await views([withTagIds(row, input.tag_ids ?? [])]))[0]!;
     },
 
     /** spec §3.2 /multi: all or nothing, in input order */
@@ -175,7 +181,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
       if (existing.length) throw errors.pvAlreadyExists(`Setpoint addresses already exist: [${listSome(existing)}]`);
       await requireTags(inputs.flatMap((i) => i.tag_ids ?? []));
       await insertAll(rows, inputs.map((i) => i.tag_ids ?? []));
-      return views(rows);
+      return views(rows.map((row, i) => withTagIds(row, inputs[i]!.tag_ids ?? [])));
     },
 
     /** null or absent leaves a field unchanged; tag_ids replaces the whole set */
@@ -196,7 +202,8 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
         if (patch.tag_ids) await txRepo.replaceTags(row.id, unique(patch.tag_ids));
       });
       options.onChange();
-      return (await views([{ ...row, ...changes }]))[0]!;
+      const updated = { ...row, ...changes };
+      return (await views([patch.tag_ids ? withTagIds(updated, patch.tag_ids) : updated]))[0]!;
     },
 
     async remove(id: string): Promise<true> {

@@ -25,6 +25,24 @@ function addTags(byPv: Map<string, TagWithGroup[]>, rows: readonly (TagWithGroup
   return byPv;
 }
 
+/**
+ * Each key's tags, from its tag ids and the ordered tags they name (tagsByIds), in that order. An id
+ * naming no tag is left out: a tag deleted between the two reads, as if the links had been read after it.
+ */
+export function tagsOf<K>(tagIdsByKey: ReadonlyMap<K, readonly string[]>, ordered: readonly TagWithGroup[]): Map<K, TagWithGroup[]> {
+  const rankOf = new Map(ordered.map((tag, rank) => [tag.id, rank]));
+  const tags = new Map<K, TagWithGroup[]>();
+  for (const [key, ids] of tagIdsByKey) {
+    const ranks: number[] = [];
+    for (const id of ids) {
+      const rank = rankOf.get(id);
+      if (rank !== undefined) ranks.push(rank);
+    }
+    tags.set(key, ranks.sort((a, b) => a - b).map((rank) => ordered[rank]!));
+  }
+  return tags;
+}
+
 export function createTagRepo(db: Kysely<SquirrelDb>) {
   const orderedTags = () =>
     db
@@ -41,6 +59,12 @@ export function createTagRepo(db: Kysely<SquirrelDb>) {
       .select(['pv_tag.pv_id', 'tag.id', 'tag.name', 'tag.description', 'tag.group_id', 'tag_group.name as group_name'])
       .orderBy('tag_group.name_key')
       .orderBy('tag.name_key');
+  /** the tags among `ids`, with group names, ordered by group then tag name (the database's collation) */
+  const tagsByIds = async (ids: readonly string[]): Promise<TagWithGroup[]> => {
+    if (!ids.length) return [];
+    // Past one chunk of ids, the whole catalogue is one ordered read.
+    return (ids.length > CHUNK ? orderedTags() : orderedTags().where('tag.id', 'in', ids)).execute();
+  };
   return {
     listGroups(): Promise<TagGroupRow[]> {
       return db.selectFrom('tag_group').selectAll().orderBy('name_key').orderBy('id').execute();
@@ -99,33 +123,24 @@ export function createTagRepo(db: Kysely<SquirrelDb>) {
       }
       return found;
     },
+    tagsByIds,
     /**
      * tags linked to each PV, with group names, ordered by group then tag name. The links and the few
      * distinct tags they name are read apart (a join repeats each tag's columns per link and sorts them
-     * all); the database still orders the tags, so the order is its collation's.
+     * all).
      */
     async tagsOfPvs(pvIds: readonly string[]): Promise<Map<string, TagWithGroup[]>> {
       const links: { pv_id: string; tag_id: string }[] = [];
       for (let i = 0; i < pvIds.length; i += CHUNK) {
         links.push(...(await db.selectFrom('pv_tag').select(['pv_id', 'tag_id']).where('pv_id', 'in', pvIds.slice(i, i + CHUNK)).execute()));
       }
-      const byPv = new Map<string, TagWithGroup[]>();
-      if (!links.length) return byPv;
-      const tagIds = unique(links.map((link) => link.tag_id));
-      // Past one chunk of distinct tags, the whole catalogue is one ordered read.
-      const tags = await (tagIds.length > CHUNK ? orderedTags() : orderedTags().where('tag.id', 'in', tagIds)).execute();
-      const rankOf = new Map(tags.map((tag, rank) => [tag.id, rank]));
-      const byRank = (a: TagWithGroup, b: TagWithGroup) => rankOf.get(a.id)! - rankOf.get(b.id)!;
+      const byPv = new Map<string, string[]>();
       for (const link of links) {
-        const rank = rankOf.get(link.tag_id);
-        // a tag deleted between the two reads: as if the links had been read after it
-        if (rank === undefined) continue;
         const list = byPv.get(link.pv_id);
-        if (list) list.push(tags[rank]!);
-        else byPv.set(link.pv_id, [tags[rank]!]);
+        if (list) list.push(link.tag_id);
+        else byPv.set(link.pv_id, [link.tag_id]);
       }
-      for (const list of byPv.values()) if (list.length > 1) list.sort(byRank);
-      return byPv;
+      return tagsOf(byPv, await tagsByIds(unique(links.map((link) => link.tag_id))));
     },
     /** tagsOfPvs for every tagged PV in one pass (a snapshot of all PVs) */
     async tagsOfAllPvs(): Promise<Map<string, TagWithGroup[]>> {
