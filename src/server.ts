@@ -151,7 +151,7 @@ export async function createServer(options: ServerOptions): Promise<BurrowServer
   async function mountApp(app: BurrowApp): Promise<MountedApp> {
     const settings = readSettings(app.settings, env, options.demo ? app.demoDefaults : {});
     const appLogger = logger.child({ app: app.id });
-    const database = await openMigratedDatabase(app, config, options.schemaFor?.(app.id), () => http.inFlight === 1);
+    const database = await openMigratedDatabase(app, config, options.schemaFor?.(app.id), () => http.soleCaller);
     const jobs = createJobEngine({
       database,
       bus,

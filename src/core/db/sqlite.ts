@@ -324,7 +324,7 @@ const defaultSqliteReaders = (): number => {
 
 /**
  * `readers`: reader threads for reads outside transactions (0: every statement on the main thread).
- * `soleCaller`: whether one caller alone is using the process now (a server's single request in flight),
+ * `soleCaller`: whether one caller alone is using the process now (HttpCore.soleCaller for a server),
  * when its costly reads stay on the main thread; by default they go to the readers.
  */
 export function openSqlite(appId: string, dataDir: string, readers = defaultSqliteReaders(), soleCaller?: () => boolean): AppDatabase {

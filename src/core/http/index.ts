@@ -88,9 +88,21 @@ export interface HttpCore {
    * not counted): what shared resources use to tell one caller from several at once.
    */
   readonly inFlight: number;
+  /**
+   * Whether one caller has the server to itself: a single request in flight, and every request of the
+   * last `soleCallerQuietMs` came over its connection. The count alone cannot tell: while a request runs,
+   * other connections' requests wait unread in their sockets, so under load it is mostly 1 too.
+   */
+  readonly soleCaller: boolean;
 }
 
-export function createHttpCore(): HttpCore {
+export interface HttpCoreOptions {
+  /** how long requests must all have come over one connection before its caller counts as alone, ms (default 1000) */
+  soleCallerQuietMs?: number;
+}
+
+export function createHttpCore(options: HttpCoreOptions = {}): HttpCore {
+  const quietMs = options.soleCallerQuietMs ?? 1000;
   const owners = new PrefixOwners<EnvelopeOwner>();
   const methods = new MethodIndex();
   // Only the core's root handlers call this: an app scope's own error handler runs after its hooks.
@@ -100,6 +112,8 @@ export function createHttpCore(): HttpCore {
     return sendProblem(reply, owner?.envelope ?? platformEnvelope, problem);
   };
   let inFlight = 0;
+  let lastConnection: object | undefined;
+  let connectionChangedAt = -Infinity;
   const stamp = (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
@@ -108,6 +122,9 @@ export function createHttpCore(): HttpCore {
     owners,
     get inFlight() {
       return inFlight;
+    },
+    get soleCaller() {
+      return inFlight === 1 && performance.now() - connectionChangedAt > quietMs;
     },
     frameworkErrors(error, request, reply) {
       // Fastify answers these before any hook runs, in a body of its own, unless handed to us.
@@ -125,6 +142,10 @@ export function createHttpCore(): HttpCore {
         stamp(request, reply);
         if (request.headers.upgrade === undefined) {
           inFlight++;
+          if (request.raw.socket !== lastConnection) {
+            lastConnection = request.raw.socket;
+            connectionChangedAt = performance.now();
+          }
           // 'close' comes after the response is sent and also when the client goes away first
           reply.raw.once('close', () => inFlight--);
         }

@@ -16,18 +16,21 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
   assert.fail(`never: ${what}`);
 }
 
-describe('http core: requests in flight', () => {
+const QUIET_MS = 150;
+
+describe('http core: requests in flight and a sole caller', () => {
   let core: HttpCore;
   let fastify: FastifyInstance;
   let url: string;
   const held: (() => void)[] = [];
 
   before(async () => {
-    core = createHttpCore();
+    core = createHttpCore({ soleCallerQuietMs: QUIET_MS });
     fastify = Fastify();
     core.install(fastify);
     await fastify.register(websocket);
     fastify.get('/fast', async () => ({ ok: true }));
+    fastify.get('/sole', async () => ({ sole: core.soleCaller }));
     fastify.get('/held', async () => {
       await new Promise<void>((resolve) => held.push(resolve));
       return { ok: true };
@@ -71,5 +74,37 @@ describe('http core: requests in flight', () => {
     assert.equal(core.inFlight, 0);
     client.close();
     await once(client, 'close');
+  });
+
+  it('a caller is alone once all requests have come over its connection for the quiet time, and not while it waits for another', async () => {
+    const ask = async (agent: http.Agent) =>
+      new Promise<boolean>((resolve, reject) => {
+        http.get(`${url}/sole`, { agent }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve((JSON.parse(body) as { sole: boolean }).sole));
+        }).on('error', reject);
+      });
+    const one = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const other = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      assert.equal(await ask(one), false, 'a new connection is not yet alone');
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS + 50));
+      assert.deepEqual([await ask(one), await ask(one)], [true, true], 'the same connection, quiet time over');
+      assert.equal(await ask(other), false, 'another connection');
+      assert.equal(await ask(one), false, 'back on the first, within the quiet time of the other');
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS + 50));
+      assert.equal(await ask(one), true);
+      const responses = [fetch(`${url}/held`)];
+      await eventually(() => held.length === 1, 'a request held on another connection');
+      await ask(one);
+      await new Promise((resolve) => setTimeout(resolve, QUIET_MS + 50));
+      assert.equal(await ask(one), false, 'the quiet time is over, but the held request is still in flight');
+      held.shift()!();
+      await (await responses[0]!).json();
+    } finally {
+      one.destroy();
+      other.destroy();
+    }
   });
 });
