@@ -6,8 +6,11 @@ import { hasConditions, pvFilters, type PagePlan, type PvFilter } from './filter
 export type { PvFilter } from './filters.ts';
 
 export type PvRow = PvTable;
-/** A PV as views show it: its row and its tag ids, comma-separated (UUIDs hold none), null when it has none. */
-export type PvWithTagIds = PvRow & { tag_ids: string | null };
+/**
+ * A PV as views show it: its row without the search text, and its tag ids, comma-separated (UUIDs hold
+ * none), null when it has none.
+ */
+export type PvWithTagIds = Omit<PvRow, 'search_text'> & { tag_ids: string | null };
 
 const CHUNK = 500;
 
@@ -27,6 +30,12 @@ const PV_COLUMNS: readonly BulkColumn<PvRow>[] = [
   { name: 'created_at', pgType: 'bigint' },
   { name: 'updated_at', pgType: 'bigint' },
 ];
+
+/**
+ * What views read of a PV: all but the search text, which only filters use (a read that a reader
+ * thread answers crosses to the main thread as JSON, where it would be a third of a row).
+ */
+const PV_VIEW_COLUMNS = PV_COLUMNS.filter((column) => column.name !== 'search_text').map((column) => `pv.${column.name}` as const);
 
 const PV_TAG_COLUMNS: readonly BulkColumn<PvTagTable>[] = [
   { name: 'pv_id', pgType: 'text' },
@@ -66,7 +75,7 @@ export function createPvRepo(db: Kysely<SquirrelDb>) {
   const withTagIds = () =>
     db
       .selectFrom('pv')
-      .selectAll('pv')
+      .select(PV_VIEW_COLUMNS)
       .select((eb) => eb.selectFrom('pv_tag').select(sql<string>`string_agg(pv_tag.tag_id, ',')`.as('ids')).whereRef('pv_tag.pv_id', '=', 'pv.id').as('tag_ids'));
   const rowsOf = (ids: SelectQueryBuilder<SquirrelDb, 'pv', { id: string }> | ReturnType<typeof filters.linkedMatches | typeof filters.intersectedMatches>) =>
     withTagIds().where('pv.id', 'in', ids).orderBy('pv.id').execute();

@@ -92,7 +92,7 @@ function rowFromInput(input: PvInput, fieldPrefix: string, createdBy: string | n
 }
 
 /** a row just written, with the tag ids it was given, as the repo reads PVs */
-function withTagIds(row: PvRow, tagIds: readonly string[]): PvWithTagIds {
+function withTagIds(row: Omit<PvRow, 'search_text'>, tagIds: readonly string[]): PvWithTagIds {
   return { ...row, tag_ids: unique(tagIds).join(',') || null };
 }
 
