@@ -89,20 +89,49 @@ export interface HttpCore {
    */
   readonly inFlight: number;
   /**
-   * Whether one caller has the server to itself: a single request in flight, and every request of the
-   * last `soleCallerQuietMs` came over its connection. The count alone cannot tell: while a request runs,
-   * other connections' requests wait unread in their sockets, so under load it is mostly 1 too.
+   * Whether one caller has the server to itself: a single request in flight, and the requests of the
+   * last `soleCallerWindowMs` or so came over at most two connections (a lone client may take turns on
+   * two: undici's fetch does). The count alone cannot tell: while a request runs, other connections'
+   * requests wait unread in their sockets, so under load it is mostly 1 too.
    */
   readonly soleCaller: boolean;
 }
 
 export interface HttpCoreOptions {
-  /** how long requests must all have come over one connection before its caller counts as alone, ms (default 1000) */
-  soleCallerQuietMs?: number;
+  /** how far back the connections that sent requests are remembered for `soleCaller`, ms (default 1000) */
+  soleCallerWindowMs?: number;
+}
+
+/** connections a lone client may take turns on */
+const SOLE_CALLER_CONNECTIONS = 2;
+
+/** The connections that sent requests in the current window of time and in the one before it. */
+class RecentConnections {
+  #windowStart = -Infinity;
+  #current = new Set<object>();
+  #previous = new Set<object>();
+
+  constructor(readonly windowMs: number) {}
+
+  add(connection: object): void {
+    const now = performance.now();
+    if (now - this.#windowStart > this.windowMs) {
+      this.#previous = now - this.#windowStart > 2 * this.windowMs ? new Set() : this.#current;
+      this.#current = new Set();
+      this.#windowStart = now;
+    }
+    // past the lone client's, how many more makes no difference
+    if (this.#current.size <= SOLE_CALLER_CONNECTIONS) this.#current.add(connection);
+  }
+
+  /** connections seen in a window, the busier of the two: up to one more than a lone client's */
+  get count(): number {
+    return Math.max(this.#current.size, this.#previous.size);
+  }
 }
 
 export function createHttpCore(options: HttpCoreOptions = {}): HttpCore {
-  const quietMs = options.soleCallerQuietMs ?? 1000;
+  const recentConnections = new RecentConnections(options.soleCallerWindowMs ?? 1000);
   const owners = new PrefixOwners<EnvelopeOwner>();
   const methods = new MethodIndex();
   // Only the core's root handlers call this: an app scope's own error handler runs after its hooks.
@@ -112,8 +141,6 @@ export function createHttpCore(options: HttpCoreOptions = {}): HttpCore {
     return sendProblem(reply, owner?.envelope ?? platformEnvelope, problem);
   };
   let inFlight = 0;
-  let lastConnection: object | undefined;
-  let connectionChangedAt = -Infinity;
   const stamp = (request: FastifyRequest, reply: FastifyReply) => {
     reply.header('x-request-id', request.id);
     reply.headers(SECURITY_HEADERS);
@@ -124,7 +151,7 @@ export function createHttpCore(options: HttpCoreOptions = {}): HttpCore {
       return inFlight;
     },
     get soleCaller() {
-      return inFlight === 1 && performance.now() - connectionChangedAt > quietMs;
+      return inFlight === 1 && recentConnections.count <= SOLE_CALLER_CONNECTIONS;
     },
     frameworkErrors(error, request, reply) {
       // Fastify answers these before any hook runs, in a body of its own, unless handed to us.
@@ -142,10 +169,7 @@ export function createHttpCore(options: HttpCoreOptions = {}): HttpCore {
         stamp(request, reply);
         if (request.headers.upgrade === undefined) {
           inFlight++;
-          if (request.raw.socket !== lastConnection) {
-            lastConnection = request.raw.socket;
-            connectionChangedAt = performance.now();
-          }
+          recentConnections.add(request.raw.socket);
           // 'close' comes after the response is sent and also when the client goes away first
           reply.raw.once('close', () => inFlight--);
         }

@@ -16,7 +16,7 @@ async function eventually(check: () => boolean, what: string): Promise<void> {
   assert.fail(`never: ${what}`);
 }
 
-const QUIET_MS = 150;
+const WINDOW_MS = 300;
 
 describe('http core: requests in flight and a sole caller', () => {
   let core: HttpCore;
@@ -25,7 +25,7 @@ describe('http core: requests in flight and a sole caller', () => {
   const held: (() => void)[] = [];
 
   before(async () => {
-    core = createHttpCore({ soleCallerQuietMs: QUIET_MS });
+    core = createHttpCore({ soleCallerWindowMs: WINDOW_MS });
     fastify = Fastify();
     core.install(fastify);
     await fastify.register(websocket);
@@ -76,7 +76,7 @@ describe('http core: requests in flight and a sole caller', () => {
     await once(client, 'close');
   });
 
-  it('a caller is alone once all requests have come over its connection for the quiet time, and not while it waits for another', async () => {
+  it('a caller is alone while one request is in flight and at most two connections sent requests in the last window', async () => {
     const ask = async (agent: http.Agent) =>
       new Promise<boolean>((resolve, reject) => {
         http.get(`${url}/sole`, { agent }, (res) => {
@@ -85,26 +85,25 @@ describe('http core: requests in flight and a sole caller', () => {
           res.on('end', () => resolve((JSON.parse(body) as { sole: boolean }).sole));
         }).on('error', reject);
       });
-    const one = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const other = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const windowsPass = () => new Promise((resolve) => setTimeout(resolve, 2 * WINDOW_MS + 50));
+    const agents = [0, 1, 2].map(() => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+    const [one, two, three] = agents as [http.Agent, http.Agent, http.Agent];
     try {
-      assert.equal(await ask(one), false, 'a new connection is not yet alone');
-      await new Promise((resolve) => setTimeout(resolve, QUIET_MS + 50));
-      assert.deepEqual([await ask(one), await ask(one)], [true, true], 'the same connection, quiet time over');
-      assert.equal(await ask(other), false, 'another connection');
-      assert.equal(await ask(one), false, 'back on the first, within the quiet time of the other');
-      await new Promise((resolve) => setTimeout(resolve, QUIET_MS + 50));
-      assert.equal(await ask(one), true);
+      await windowsPass();
+      assert.deepEqual([await ask(one), await ask(one), await ask(two), await ask(one)], [true, true, true, true], 'one client taking turns on two connections');
+      assert.equal(await ask(three), false, 'a third connection');
+      assert.equal(await ask(one), false, 'the window remembers the third');
+      await new Promise((resolve) => setTimeout(resolve, WINDOW_MS + 80));
+      assert.equal(await ask(one), false, 'and so does the next one');
+      await windowsPass();
+      assert.equal(await ask(one), true, 'two windows later it is forgotten');
       const responses = [fetch(`${url}/held`)];
       await eventually(() => held.length === 1, 'a request held on another connection');
-      await ask(one);
-      await new Promise((resolve) => setTimeout(resolve, QUIET_MS + 50));
-      assert.equal(await ask(one), false, 'the quiet time is over, but the held request is still in flight');
+      assert.equal(await ask(one), false, 'two requests in flight');
       held.shift()!();
       await (await responses[0]!).json();
     } finally {
-      one.destroy();
-      other.destroy();
+      for (const agent of agents) agent.destroy();
     }
   });
 });
