@@ -85,7 +85,7 @@ export interface HttpCore {
   install(fastify: FastifyInstance): void;
   /**
    * HTTP requests being served now, from routing until their response closes (WebSocket upgrades are
-   * not counted): what shared resources use to tell one caller from several at once.
+   * not counted).
    */
   readonly inFlight: number;
   /**

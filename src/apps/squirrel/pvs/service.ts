@@ -92,7 +92,7 @@ function rowFromInput(input: PvInput, fieldPrefix: string, createdBy: string | n
 }
 
 /** a row just written, with the tag ids it was given, as the repo reads PVs */
-function withTagIds(row: Omit<PvRow, 'search_text'>, tagIds: readonly string[]): PvWithTagIds {
+function asRead(row: Omit<PvRow, 'search_text'>, tagIds: readonly string[]): PvWithTagIds {
   return { ...row, tag_ids: unique(tagIds).join(',') || null };
 }
 
@@ -167,7 +167,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
       }
       await requireTags(input.tag_ids ?? []);
       await insertAll([row], [input.tag_ids ?? []]);
-      return (await views([withTagIds(row, input.tag_ids ?? [])]))[0]!;
+      return (await views([asRead(row, input.tag_ids ?? [])]))[0]!;
     },
 
     /** spec §3.2 /multi: all or nothing, in input order */
@@ -181,7 +181,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
       if (existing.length) throw errors.pvAlreadyExists(`Setpoint addresses already exist: [${listSome(existing)}]`);
       await requireTags(inputs.flatMap((i) => i.tag_ids ?? []));
       await insertAll(rows, inputs.map((i) => i.tag_ids ?? []));
-      return views(rows.map((row, i) => withTagIds(row, inputs[i]!.tag_ids ?? [])));
+      return views(rows.map((row, i) => asRead(row, inputs[i]!.tag_ids ?? [])));
     },
 
     /** null or absent leaves a field unchanged; tag_ids replaces the whole set */
@@ -203,7 +203,7 @@ export function createPvService(database: AppDatabase<SquirrelDb>, options: { on
       });
       options.onChange();
       const updated = { ...row, ...changes };
-      return (await views([patch.tag_ids ? withTagIds(updated, patch.tag_ids) : updated]))[0]!;
+      return (await views([patch.tag_ids ? asRead(updated, patch.tag_ids) : updated]))[0]!;
     },
 
     async remove(id: string): Promise<true> {
