@@ -62,8 +62,9 @@ export async function restoreValues(
   const report = (done: number) => options.progress?.(percentOf(done), `Restored ${done}/${total} PVs`, { processed: done, total }).catch(() => {});
   // Recorded before the first write, so a restart mid-restore can say "after x/N writes" (spec §4.4).
   await report(0);
-  // Reported at each new percent, not at each write: 10,000 reports cost the writes about as much as a
-  // job's progress writes do.
+  // Reported at each new percent, not at each write: the job's throttle stores only a few of them, and
+  // each one costs a message and objects while the writes wait. A restart's "after x/N writes" may so
+  // name up to a percent fewer writes than were made, never more.
   let reported = percentOf(0);
   const results = await epics.putMany(
     writes.map((w) => ({ address: w.setpoint_name!, value: w.setpoint_value as PutValue })),
