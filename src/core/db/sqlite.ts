@@ -52,8 +52,10 @@ const VALUE_MICROS = 0.15;
 /**
  * A read is costly, worth a reader while others wait for the main thread, once SQLite's other work in it
  * (searching, not building values) is above this many µs and above the building: a read of a few matches
- * found among many rows. It is cheap again once that falls below half of either (reader and main thread time it alike, but the same statement
- * costs a little more on the busier main thread, and it should not flip at every run).
+ * found among many rows. It is cheap again once that falls below half of either, so it does not flip at
+ * every run. The time is wall time where it ran: a reader sharing its core under load times a read slower
+ * (B4: the 40-row tag catalogue of a page counts as costly there), so a read that went to the readers
+ * under load tends to stay there until the load ends.
  */
 const SHARED_READ_MICROS = 150;
 
