@@ -126,6 +126,18 @@ describe('squirrel PVs (spec §3.2, §12 items 11–26)', () => {
     assert.equal((await sq.call('PUT', `/v1/pvs/${pv.id}`, { abs_tolerance: '5' })).statusCode, 422);
   });
 
+  it('a PUT without tag_ids keeps the tags, one with duplicates lists each once, and tag_ids [] clears them, in the reply and on a later GET', async () => {
+    const pv = (await sq.call('POST', '/v1/pvs', { setpoint_address: 'PUT:TAGS', tag_ids: [tagId] })).json();
+    const tagIdsNow = async (reply: { json(): { tags: { id: string }[] } }) => {
+      const fromReply = reply.json().tags.map((tag) => tag.id);
+      const fromGet = (await sq.call('GET', `/v1/pvs/${pv.id}`)).json().tags.map((tag: { id: string }) => tag.id);
+      return [fromReply, fromGet];
+    };
+    assert.deepEqual(await tagIdsNow(await sq.call('PUT', `/v1/pvs/${pv.id}`, { description: 'kept' })), [[tagId], [tagId]]);
+    assert.deepEqual(await tagIdsNow(await sq.call('PUT', `/v1/pvs/${pv.id}`, { tag_ids: [tagId, tagId] })), [[tagId], [tagId]]);
+    assert.deepEqual(await tagIdsNow(await sq.call('PUT', `/v1/pvs/${pv.id}`, { tag_ids: [] })), [[], []]);
+  });
+
   it('§12.19 DELETE returns true; GET then gives 404; deleting again gives 404', async () => {
     const pv = (await sq.call('POST', '/v1/pvs', { setpoint_address: 'DEL:SP' })).json();
     assert.equal((await sq.call('DELETE', `/v1/pvs/${pv.id}`)).json(), true);
